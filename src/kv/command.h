@@ -1,0 +1,27 @@
+// Client commands as they travel through the Raft log. Keys and values are
+// carried as JSON text: keys in canonical form (so 3 and "3" differ, and
+// object keys compare regardless of member order), values as sent.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace raftkv::kv {
+
+struct Command {
+  enum class Op : uint8_t { kWrite, kCas, kRead };  // kRead: --read-mode log
+  Op op = Op::kWrite;
+  std::string key;    // canonical JSON
+  std::string value;  // JSON: the new value (write, cas "to")
+  std::string from;   // JSON: cas only
+  bool create_if_not_exists = false;
+
+  bool operator==(const Command&) const = default;
+};
+
+std::string encode(const Command& c);
+// nullopt when the bytes are not a command this version understands.
+std::optional<Command> decode(std::string_view data);
+
+}  // namespace raftkv::kv

@@ -1,0 +1,547 @@
+#include "raft/raft.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace raftkv::raft {
+
+const char* to_string(Role r) {
+  switch (r) {
+    case Role::kFollower: return "follower";
+    case Role::kPreCandidate: return "pre-candidate";
+    case Role::kCandidate: return "candidate";
+    case Role::kLeader: return "leader";
+  }
+  return "?";
+}
+
+const char* to_string(MsgType t) {
+  switch (t) {
+    case MsgType::kAppend: return "app";
+    case MsgType::kAppendResp: return "app_resp";
+    case MsgType::kVote: return "vote";
+    case MsgType::kVoteResp: return "vote_resp";
+    case MsgType::kPreVote: return "prevote";
+    case MsgType::kPreVoteResp: return "prevote_resp";
+    case MsgType::kHeartbeat: return "hb";
+    case MsgType::kHeartbeatResp: return "hb_resp";
+    case MsgType::kSnapshot: return "snap";
+    case MsgType::kSnapshotResp: return "snap_resp";
+  }
+  return "?";
+}
+
+Raft::Raft(Config config, Restored restored)
+    : cfg_(std::move(config)),
+      rng_(cfg_.seed),
+      log_(restored.base_index, restored.base_term, std::move(restored.entries)) {
+  term_ = restored.hard_state.term;
+  vote_ = restored.hard_state.vote;
+  // The persisted commit index may be stale but never wrong; entries between
+  // applied and commit are replayed through ready().committed.
+  commit_ = std::min(restored.hard_state.commit, log_.last_index());
+  applied_ = std::max(restored.applied, restored.base_index);
+  commit_ = std::max(commit_, applied_);
+  persisted_hs_ = restored.hard_state;
+  become_follower(term_, "");
+}
+
+// ---- roles ----------------------------------------------------------------
+
+void Raft::reset(uint64_t term) {
+  if (term != term_) {
+    term_ = term;
+    vote_.clear();
+  }
+  leader_.clear();
+  election_elapsed_ = 0;
+  heartbeat_elapsed_ = 0;
+  reset_randomized_timeout();
+  votes_.clear();
+  progress_.clear();
+  pending_broadcast_ = false;
+  pending_read_broadcast_ = false;
+}
+
+void Raft::reset_randomized_timeout() {
+  randomized_timeout_ =
+      cfg_.election_tick + static_cast<int>(rng_() % static_cast<uint64_t>(cfg_.election_tick));
+}
+
+void Raft::become_follower(uint64_t term, const NodeId& leader) {
+  if (role_ == Role::kLeader) drop_reads();
+  reset(term);
+  role_ = Role::kFollower;
+  leader_ = leader;
+}
+
+void Raft::become_pre_candidate() {
+  // A pre-candidate keeps its term and vote: it only asks whether it could win.
+  role_ = Role::kPreCandidate;
+  leader_.clear();
+  votes_.clear();
+  election_elapsed_ = 0;
+  reset_randomized_timeout();
+}
+
+void Raft::become_candidate() {
+  reset(term_ + 1);
+  role_ = Role::kCandidate;
+  vote_ = cfg_.id;
+}
+
+void Raft::become_leader() {
+  reset(term_);
+  role_ = Role::kLeader;
+  leader_ = cfg_.id;
+  for (const NodeId& p : cfg_.voters) {
+    if (p == cfg_.id) continue;
+    Progress pr;
+    pr.next = log_.last_index() + 1;
+    pr.recent_active = true;
+    progress_[p] = pr;
+  }
+  // A no-op in the new term lets the leader commit (and so learn the commit
+  // index of) everything earlier, which reads and the client replies need.
+  log_.append(Entry{term_, log_.last_index() + 1, EntryType::kNoop, {}});
+  pending_broadcast_ = true;
+}
+
+void Raft::campaign() {
+  if (role_ == Role::kLeader) return;
+  if (cfg_.pre_vote && role_ != Role::kPreCandidate) {
+    become_pre_candidate();
+    votes_[cfg_.id] = true;
+    if (votes_.size() >= quorum()) return campaign();
+    for (const NodeId& p : cfg_.voters) {
+      if (p == cfg_.id) continue;
+      send(Message{.type = MsgType::kPreVote, .to = p, .term = term_ + 1,
+                   .log_term = log_.last_term(), .index = log_.last_index()});
+    }
+    return;
+  }
+  become_candidate();
+  votes_[cfg_.id] = true;
+  if (votes_.size() >= quorum()) return become_leader();
+  for (const NodeId& p : cfg_.voters) {
+    if (p == cfg_.id) continue;
+    send(Message{.type = MsgType::kVote, .to = p, .term = term_, .log_term = log_.last_term(),
+                 .index = log_.last_index()});
+  }
+}
+
+bool Raft::in_lease() const {
+  // With check-quorum, a node that heard from a live leader within the
+  // election timeout ignores vote requests, so a rejoining partitioned node
+  // cannot depose a healthy leader.
+  return cfg_.check_quorum && !leader_.empty() && election_elapsed_ < cfg_.election_tick;
+}
+
+// ---- ticks ----------------------------------------------------------------
+
+void Raft::tick() {
+  ++election_elapsed_;
+  if (role_ != Role::kLeader) {
+    if (election_elapsed_ >= randomized_timeout_) {
+      election_elapsed_ = 0;
+      if (role_ == Role::kPreCandidate) role_ = Role::kFollower;  // retry the pre-vote
+      campaign();
+    }
+    return;
+  }
+  if (++heartbeat_elapsed_ >= cfg_.heartbeat_tick) {
+    heartbeat_elapsed_ = 0;
+    broadcast_heartbeat(reads_.empty() ? 0 : reads_.back().round);
+  }
+  for (auto& [id, pr] : progress_) {
+    // An append lost in the pipeline would otherwise stall this follower
+    // until the next proposal; after a while, fall back to probing.
+    if (pr.state == Progress::State::kReplicate && !pr.inflight.empty() &&
+        ++pr.ticks_without_progress >= std::max(2, cfg_.election_tick / 2)) {
+      pr.become_probe();
+      send_append(id, true);
+    }
+  }
+  if (election_elapsed_ >= cfg_.election_tick) {
+    election_elapsed_ = 0;
+    if (cfg_.check_quorum) {
+      size_t active = 1;
+      for (auto& [id, pr] : progress_) {
+        if (pr.recent_active) ++active;
+        pr.recent_active = false;
+      }
+      if (active < quorum()) become_follower(term_, "");
+    }
+  }
+}
+
+// ---- messages -------------------------------------------------------------
+
+void Raft::send(Message m) {
+  m.from = cfg_.id;
+  if (m.term == 0) m.term = term_;
+  msgs_.push_back(std::move(m));
+}
+
+void Raft::step(const Message& m) {
+  if (m.term > term_) {
+    bool is_vote = m.type == MsgType::kVote || m.type == MsgType::kPreVote;
+    if (is_vote && in_lease()) return;
+    if (m.type == MsgType::kPreVote) {
+      // Never changes our term: the sender has not started an election.
+    } else if (m.type == MsgType::kPreVoteResp && !m.reject) {
+      // Carries the term we would campaign in; counted below.
+    } else if (m.type == MsgType::kAppend || m.type == MsgType::kHeartbeat ||
+               m.type == MsgType::kSnapshot) {
+      become_follower(m.term, m.from);
+    } else {
+      become_follower(m.term, "");
+    }
+  } else if (m.term < term_) {
+    if (m.type == MsgType::kAppend || m.type == MsgType::kHeartbeat) {
+      // A stale leader: tell it our term so it steps down (it may be cut off
+      // from everyone but us, and with pre-vote nobody else would tell it).
+      send(Message{.type = MsgType::kAppendResp, .to = m.from});
+    } else if (m.type == MsgType::kPreVote) {
+      send(Message{.type = MsgType::kPreVoteResp, .to = m.from, .reject = true});
+    }
+    return;
+  }
+
+  switch (m.type) {
+    case MsgType::kVote:
+    case MsgType::kPreVote:
+      return handle_vote_request(m);
+    default:
+      break;
+  }
+  switch (role_) {
+    case Role::kLeader: return step_leader(m);
+    case Role::kCandidate:
+    case Role::kPreCandidate: return step_candidate(m);
+    case Role::kFollower: return step_follower(m);
+  }
+}
+
+void Raft::handle_vote_request(const Message& m) {
+  bool pre = m.type == MsgType::kPreVote;
+  bool can_vote = vote_ == m.from || (vote_.empty() && leader_.empty()) ||
+                  (pre && m.term > term_);
+  bool grant = can_vote && log_.is_up_to_date(m.index, m.log_term);
+  MsgType resp = pre ? MsgType::kPreVoteResp : MsgType::kVoteResp;
+  if (grant) {
+    // A granted pre-vote answers in the term asked about, so the requester
+    // can tell a grant for its future term from a stale reply.
+    send(Message{.type = resp, .to = m.from, .term = m.term});
+    if (!pre) {
+      election_elapsed_ = 0;
+      vote_ = m.from;
+    }
+  } else {
+    send(Message{.type = resp, .to = m.from, .reject = true});
+  }
+}
+
+void Raft::poll_votes(const Message& m) {
+  votes_.emplace(m.from, !m.reject);
+  size_t granted = 0, rejected = 0;
+  for (auto& [id, g] : votes_) (g ? granted : rejected)++;
+  if (granted >= quorum()) {
+    if (role_ == Role::kPreCandidate) {
+      campaign();
+    } else {
+      become_leader();
+    }
+  } else if (rejected >= quorum()) {
+    become_follower(term_, "");
+  }
+}
+
+void Raft::step_candidate(const Message& m) {
+  switch (m.type) {
+    case MsgType::kAppend:
+    case MsgType::kHeartbeat:
+      become_follower(m.term, m.from);
+      return m.type == MsgType::kAppend ? handle_append(m) : handle_heartbeat(m);
+    case MsgType::kPreVoteResp:
+      if (role_ == Role::kPreCandidate) poll_votes(m);
+      return;
+    case MsgType::kVoteResp:
+      if (role_ == Role::kCandidate) poll_votes(m);
+      return;
+    default:
+      return;
+  }
+}
+
+void Raft::step_follower(const Message& m) {
+  switch (m.type) {
+    case MsgType::kAppend:
+      election_elapsed_ = 0;
+      leader_ = m.from;
+      return handle_append(m);
+    case MsgType::kHeartbeat:
+      election_elapsed_ = 0;
+      leader_ = m.from;
+      return handle_heartbeat(m);
+    default:
+      return;
+  }
+}
+
+void Raft::handle_append(const Message& m) {
+  if (m.index < commit_) {
+    // Everything up to our commit index already matches the leader.
+    send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = commit_});
+    return;
+  }
+  auto prev_term = log_.term_at(m.index);
+  if (prev_term && *prev_term == m.log_term) {
+    uint64_t last_new = log_.append_from_leader(m.index, m.entries);
+    commit_ = std::max(commit_, std::min(m.commit, last_new));
+    send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = last_new});
+    return;
+  }
+  // Reject with a hint: the last index at or before the leader's prev whose
+  // term is no newer than the leader's prev term. The leader skips a whole
+  // conflicting term per round trip instead of one entry.
+  uint64_t hint = std::min(m.index, log_.last_index());
+  hint = log_.last_index_with_term_at_most(m.log_term, hint);
+  send(Message{.type = MsgType::kAppendResp,
+               .to = m.from,
+               .index = m.index,
+               .reject = true,
+               .reject_hint = hint,
+               .conflict_term = log_.term_at(hint).value_or(0)});
+}
+
+void Raft::handle_heartbeat(const Message& m) {
+  commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
+  send(Message{.type = MsgType::kHeartbeatResp, .to = m.from, .index = log_.last_index(),
+               .context = m.context});
+}
+
+// ---- leader -----------------------------------------------------------------
+
+void Raft::step_leader(const Message& m) {
+  auto it = progress_.find(m.from);
+  if (it == progress_.end()) return;
+  it->second.recent_active = true;
+  switch (m.type) {
+    case MsgType::kAppendResp: return handle_append_resp(m);
+    case MsgType::kHeartbeatResp: return handle_heartbeat_resp(m);
+    default: return;
+  }
+}
+
+void Raft::handle_append_resp(const Message& m) {
+  Progress& pr = progress_[m.from];
+  if (m.reject) {
+    // Ignore stale rejections: ones about an index we already know matches,
+    // or, while probing, about a probe we are no longer waiting for.
+    if (pr.state == Progress::State::kReplicate ? m.index <= pr.match : m.index != pr.next - 1) {
+      return;
+    }
+    uint64_t probe = m.reject_hint;
+    if (m.conflict_term > 0) probe = log_.last_index_with_term_at_most(m.conflict_term, probe);
+    pr.become_probe();
+    pr.next = std::max(pr.match + 1, std::min(m.index, probe + 1));
+    send_append(m.from, true);
+    return;
+  }
+  bool progressed = m.index > pr.match;
+  if (progressed) {
+    pr.match = m.index;
+    pr.ticks_without_progress = 0;
+  }
+  pr.next = std::max(pr.next, m.index + 1);
+  if (pr.state == Progress::State::kProbe) {
+    pr.become_replicate();
+  } else {
+    while (!pr.inflight.empty() && pr.inflight.front() <= m.index) pr.inflight.pop_front();
+  }
+  if (progressed && maybe_commit()) pending_broadcast_ = true;
+  send_append(m.from, false);
+}
+
+void Raft::handle_heartbeat_resp(const Message& m) {
+  Progress& pr = progress_[m.from];
+  pr.probe_sent = false;
+  if (pr.match < log_.last_index()) send_append(m.from, false);
+  if (m.context > pr.read_ack) {
+    pr.read_ack = m.context;
+    release_reads();
+  }
+}
+
+void Raft::send_append(const NodeId& to, bool allow_empty) {
+  Progress& pr = progress_[to];
+  if (pr.state == Progress::State::kProbe && pr.probe_sent) return;
+  if (pr.state == Progress::State::kReplicate && pr.inflight.size() >= cfg_.max_inflight_msgs) {
+    return;
+  }
+  if (pr.state == Progress::State::kSnapshot) return;
+  do {
+    uint64_t prev = pr.next - 1;
+    auto prev_term = log_.term_at(prev);
+    if (!prev_term) return;  // compacted away: needs a snapshot (not sent by this layer)
+    std::vector<Entry> ents =
+        log_.slice(pr.next, log_.last_index(), cfg_.max_entries_per_msg, cfg_.max_bytes_per_msg);
+    if (ents.empty() && !allow_empty) return;
+    uint64_t last = ents.empty() ? prev : ents.back().index;
+    send(Message{.type = MsgType::kAppend,
+                 .to = to,
+                 .log_term = *prev_term,
+                 .index = prev,
+                 .commit = commit_,
+                 .entries = std::move(ents)});
+    allow_empty = false;
+    if (pr.state == Progress::State::kProbe) {
+      pr.probe_sent = true;
+      return;
+    }
+    if (last > prev) {
+      pr.next = last + 1;
+      pr.inflight.push_back(last);
+    }
+    // Pipelining: keep sending while the window has room and entries remain.
+  } while (pr.next <= log_.last_index() && pr.inflight.size() < cfg_.max_inflight_msgs);
+}
+
+void Raft::broadcast_append() {
+  for (auto& [id, pr] : progress_) send_append(id, false);
+}
+
+void Raft::send_heartbeat(const NodeId& to, uint64_t context) {
+  // Never tell a follower to commit beyond what it is known to hold.
+  const Progress& pr = progress_[to];
+  send(Message{.type = MsgType::kHeartbeat,
+               .to = to,
+               .commit = std::min(pr.match, commit_),
+               .context = context});
+}
+
+void Raft::broadcast_heartbeat(uint64_t context) {
+  for (auto& [id, pr] : progress_) send_heartbeat(id, context);
+}
+
+bool Raft::maybe_commit() {
+  std::vector<uint64_t> matches;
+  matches.push_back(log_.stable_index());  // the leader counts itself once synced
+  for (auto& [id, pr] : progress_) matches.push_back(pr.match);
+  std::sort(matches.begin(), matches.end(), std::greater<>());
+  uint64_t q = matches[quorum() - 1];
+  // Only entries of the current term are committed by counting replicas
+  // (Raft §5.4.2); earlier ones commit with them.
+  if (q > commit_ && log_.term_at(q) == term_) {
+    bool first_in_term = log_.term_at(commit_) != term_;
+    commit_ = q;
+    if (first_in_term) {
+      auto waiting = std::move(reads_awaiting_commit_);
+      reads_awaiting_commit_.clear();
+      for (uint64_t ctx : waiting) start_read(ctx);
+    }
+    return true;
+  }
+  return false;
+}
+
+std::optional<Raft::Proposed> Raft::propose(std::string data) {
+  if (role_ != Role::kLeader) return std::nullopt;
+  Entry e{term_, log_.last_index() + 1, EntryType::kNormal, std::move(data)};
+  Proposed p{e.index, e.term};
+  log_.append(std::move(e));
+  // Sent from ready(), so a burst of proposals shares one append per follower.
+  pending_broadcast_ = true;
+  return p;
+}
+
+// ---- linearizable reads -----------------------------------------------------
+
+bool Raft::read_index(uint64_t context) {
+  if (role_ != Role::kLeader) return false;
+  if (log_.term_at(commit_) != term_) {
+    // Until the leader commits in its own term it does not know the
+    // cluster's commit index.
+    reads_awaiting_commit_.push_back(context);
+    return true;
+  }
+  start_read(context);
+  return true;
+}
+
+void Raft::start_read(uint64_t context) {
+  // Read at the end of our log, not just at the commit index: a read then
+  // also sees every write this leader accepted before it, and everything
+  // before the end commits before the read is served, so it stays
+  // linearizable.
+  reads_.push_back(PendingRead{++read_round_, log_.last_index(), context});
+  pending_read_broadcast_ = true;
+  release_reads();
+}
+
+void Raft::release_reads() {
+  while (!reads_.empty()) {
+    const PendingRead& r = reads_.front();
+    size_t acks = 1;
+    for (auto& [id, pr] : progress_) {
+      if (pr.read_ack >= r.round) ++acks;
+    }
+    if (acks < quorum()) break;
+    read_states_.push_back(ReadState{r.index, r.context});
+    reads_.pop_front();
+  }
+  if (reads_.empty()) pending_read_broadcast_ = false;
+}
+
+void Raft::drop_reads() {
+  for (uint64_t ctx : reads_awaiting_commit_) dropped_reads_.push_back(ctx);
+  for (const PendingRead& r : reads_) dropped_reads_.push_back(r.context);
+  reads_awaiting_commit_.clear();
+  reads_.clear();
+}
+
+// ---- ready / advance --------------------------------------------------------
+
+bool Raft::has_ready() const {
+  return pending_broadcast_ || pending_read_broadcast_ || !msgs_.empty() ||
+         HardState{term_, vote_, commit_} != persisted_hs_ ||
+         log_.last_index() > log_.stable_index() ||
+         applied_ < std::min(commit_, log_.stable_index()) || !read_states_.empty() ||
+         !dropped_reads_.empty();
+}
+
+Ready Raft::ready() {
+  if (role_ == Role::kLeader) {
+    if (pending_broadcast_) broadcast_append();
+    if (pending_read_broadcast_ && !reads_.empty()) broadcast_heartbeat(reads_.back().round);
+  }
+  pending_broadcast_ = false;
+  pending_read_broadcast_ = false;
+
+  Ready r;
+  HardState hs{term_, vote_, commit_};
+  if (hs != persisted_hs_) r.hard_state = hs;
+  r.entries = log_.unstable();
+  r.messages = std::move(msgs_);
+  msgs_.clear();
+  uint64_t upto = std::min(commit_, log_.stable_index());
+  for (uint64_t i = applied_ + 1; i <= upto; ++i) r.committed.push_back(log_.at(i));
+  r.read_states = std::move(read_states_);
+  read_states_.clear();
+  r.dropped_reads = std::move(dropped_reads_);
+  dropped_reads_.clear();
+  return r;
+}
+
+void Raft::advance(const Ready& r) {
+  if (r.hard_state) persisted_hs_ = *r.hard_state;
+  if (!r.committed.empty()) applied_ = r.committed.back().index;
+  if (!r.entries.empty()) {
+    const Entry& last = r.entries.back();
+    log_.stable_to(last.index, last.term);
+    if (role_ == Role::kLeader && maybe_commit()) pending_broadcast_ = true;
+  }
+}
+
+}  // namespace raftkv::raft

@@ -1,0 +1,161 @@
+// Raft as a pure, deterministic state machine in the style of etcd-io/raft.
+//
+// Inputs: tick(), step(message), propose(data), read_index(context).
+// Output: ready() hands over everything to do — persist the hard state and
+// entries, then send messages, apply committed entries, serve read states —
+// and advance() says it was done. No threads, clocks, I/O or unseeded
+// randomness: the same inputs always give the same outputs, which is what
+// lets the simulation tests replay a failing seed.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "raft/log.h"
+#include "raft/progress.h"
+#include "raft/types.h"
+
+namespace raftkv::raft {
+
+struct Config {
+  NodeId id;
+  std::vector<NodeId> voters;  // every member, including id
+  int election_tick = 10;      // follower timeout is random in [election_tick, 2*election_tick)
+  int heartbeat_tick = 1;
+  bool pre_vote = true;
+  bool check_quorum = true;
+  uint64_t seed = 0;
+  size_t max_entries_per_msg = 1024;
+  size_t max_bytes_per_msg = 1 << 20;
+  size_t max_inflight_msgs = 64;
+};
+
+// Durable state found on disk at start-up.
+struct Restored {
+  HardState hard_state;
+  uint64_t base_index = 0;  // log compacted up to here (the snapshot point)
+  uint64_t base_term = 0;
+  std::vector<Entry> entries;  // base_index+1 ...
+  uint64_t applied = 0;        // the state machine already reflects entries up to here
+};
+
+struct Ready {
+  std::optional<HardState> hard_state;  // persist (synced) if set
+  // Persist (synced) before sending messages; the first entry may replace a
+  // suffix of what is on disk, so delete entries from entries[0].index on.
+  std::vector<Entry> entries;
+  std::vector<Message> messages;
+  std::vector<Entry> committed;  // apply in order
+  std::vector<ReadState> read_states;
+  std::vector<uint64_t> dropped_reads;  // contexts of reads that will never be served here
+  bool empty() const {
+    return !hard_state && entries.empty() && messages.empty() && committed.empty() &&
+           read_states.empty() && dropped_reads.empty();
+  }
+};
+
+enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
+const char* to_string(Role r);
+
+class Raft {
+ public:
+  Raft(Config config, Restored restored);
+
+  void tick();
+  void step(const Message& m);
+  // Appends a command if this node is the leader; returns {index, term}.
+  struct Proposed {
+    uint64_t index;
+    uint64_t term;
+  };
+  std::optional<Proposed> propose(std::string data);
+  // Starts a linearizable read; false if this node is not the leader. The
+  // read shows up in a later Ready as a ReadState or as a dropped read.
+  bool read_index(uint64_t context);
+  // Starts an election now (used for single-member clusters at start-up).
+  void campaign();
+
+  bool has_ready() const;
+  Ready ready();
+  void advance(const Ready& r);
+
+
+  const NodeId& id() const { return cfg_.id; }
+  Role role() const { return role_; }
+  uint64_t term() const { return term_; }
+  const NodeId& vote() const { return vote_; }
+  const NodeId& leader() const { return leader_; }
+  uint64_t commit_index() const { return commit_; }
+  uint64_t applied_index() const { return applied_; }
+  const RaftLog& log() const { return log_; }
+  const std::map<NodeId, Progress>& progress() const { return progress_; }
+
+ private:
+  void become_follower(uint64_t term, const NodeId& leader);
+  void become_pre_candidate();
+  void become_candidate();
+  void become_leader();
+  void reset(uint64_t term);
+  void reset_randomized_timeout();
+  size_t quorum() const { return cfg_.voters.size() / 2 + 1; }
+  bool in_lease() const;
+
+  void step_leader(const Message& m);
+  void step_candidate(const Message& m);
+  void step_follower(const Message& m);
+  void handle_vote_request(const Message& m);
+  void handle_append(const Message& m);
+  void handle_heartbeat(const Message& m);
+  void handle_append_resp(const Message& m);
+  void handle_heartbeat_resp(const Message& m);
+
+  void send(Message m);
+  void send_append(const NodeId& to, bool allow_empty);
+  void broadcast_append();
+  void broadcast_heartbeat(uint64_t context);
+  void send_heartbeat(const NodeId& to, uint64_t context);
+  bool maybe_commit();
+  void start_read(uint64_t context);
+  void release_reads();
+  void drop_reads();
+  void poll_votes(const Message& m);
+
+  Config cfg_;
+  std::mt19937_64 rng_;
+  RaftLog log_;
+  Role role_ = Role::kFollower;
+  uint64_t term_ = 0;
+  NodeId vote_;
+  NodeId leader_;
+  uint64_t commit_ = 0;
+  uint64_t applied_ = 0;
+  HardState persisted_hs_;
+
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_timeout_ = 0;
+
+  std::map<NodeId, Progress> progress_;  // leader only; excludes self
+  std::map<NodeId, bool> votes_;
+  bool pending_broadcast_ = false;
+
+  struct PendingRead {
+    uint64_t round;
+    uint64_t index;
+    uint64_t context;
+  };
+  std::vector<uint64_t> reads_awaiting_commit_;  // before the leader's first commit in its term
+  std::deque<PendingRead> reads_;
+  uint64_t read_round_ = 0;
+  bool pending_read_broadcast_ = false;
+
+  std::vector<Message> msgs_;
+  std::vector<ReadState> read_states_;
+  std::vector<uint64_t> dropped_reads_;
+};
+
+}  // namespace raftkv::raft

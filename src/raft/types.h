@@ -1,0 +1,87 @@
+// Plain data that flows in and out of the Raft state machine.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace raftkv::raft {
+
+using NodeId = std::string;
+
+enum class EntryType : uint8_t {
+  kNormal = 0,  // a client command, opaque to Raft
+  kNoop = 1,    // appended by each new leader so it can commit entries of older terms
+};
+
+struct Entry {
+  uint64_t term = 0;
+  uint64_t index = 0;
+  EntryType type = EntryType::kNormal;
+  std::string data;
+
+  friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+enum class MsgType : uint8_t {
+  kAppend,         // index/log_term: previous entry; entries; commit
+  kAppendResp,     // index: last matching index, or the rejected prev index
+  kVote,           // index/log_term: candidate's last entry
+  kVoteResp,
+  kPreVote,        // term: the term the sender would campaign in
+  kPreVoteResp,
+  kHeartbeat,      // commit; context: newest read-index round
+  kHeartbeatResp,  // context: echoed
+  kSnapshot,       // index/log_term: snapshot point; chunk data in `snapshot`
+  kSnapshotResp,   // index: snapshot point; reject when it failed
+};
+
+const char* to_string(MsgType t);
+
+struct SnapshotChunk {
+  uint64_t offset = 0;  // position of this chunk in the whole snapshot stream
+  bool last = false;    // this chunk completes the snapshot
+  std::string data;
+
+  friend bool operator==(const SnapshotChunk&, const SnapshotChunk&) = default;
+};
+
+struct Message {
+  MsgType type = MsgType::kAppend;
+  NodeId from{};
+  NodeId to{};
+  uint64_t term = 0;
+  uint64_t log_term = 0;
+  uint64_t index = 0;
+  uint64_t commit = 0;
+  std::vector<Entry> entries{};
+  bool reject = false;
+  // On a rejected append: the follower's hint where the leader should retry
+  // (first index of the conflicting term, or its last index + 1), and the
+  // conflicting term (0 when the follower's log is simply too short).
+  uint64_t reject_hint = 0;
+  uint64_t conflict_term = 0;
+  uint64_t context = 0;
+  std::optional<SnapshotChunk> snapshot{};
+
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
+// What must be durable before any message that depends on it is sent.
+struct HardState {
+  uint64_t term = 0;
+  NodeId vote;  // empty: voted for nobody in this term
+  uint64_t commit = 0;
+
+  friend bool operator==(const HardState&, const HardState&) = default;
+};
+
+// A linearizable read may be served once the state machine has applied
+// `index`. `context` is the caller's id for the read.
+struct ReadState {
+  uint64_t index = 0;
+  uint64_t context = 0;
+};
+
+}  // namespace raftkv::raft

@@ -1,0 +1,192 @@
+#include "storage/log_store.h"
+
+#include <fmt/format.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/crc32c.h"
+#include "storage/encoding.h"
+
+namespace raftkv::storage {
+namespace {
+
+constexpr char kHardStateKey[] = "hard_state";
+constexpr char kBaseKey[] = "base";
+constexpr char kIdentityKey[] = "identity";
+
+void check(const rocksdb::Status& s, const char* what) {
+  if (!s.ok()) throw StorageError(fmt::format("log store: {}: {}", what, s.ToString()));
+}
+
+std::string encode_hard_state(const raft::HardState& hs) {
+  std::string v;
+  put_u64(v, hs.term);
+  put_u64(v, hs.commit);
+  put_str(v, hs.vote);
+  put_u32(v, crc32c(v));
+  return v;
+}
+
+}  // namespace
+
+// Layout: crc32c(4) | term(8) | type(1) | data. The checksum also covers the
+// index (the key) so an entry copied to the wrong place is caught too.
+std::string encode_entry(const raft::Entry& e) {
+  std::string v(4, '\0');
+  put_u64(v, e.term);
+  v.push_back(static_cast<char>(e.type));
+  v.append(e.data);
+  uint32_t crc = crc32c(std::string_view(v).substr(4), crc32c(u64_key(e.index)));
+  std::string c;
+  put_u32(c, crc);
+  v.replace(0, 4, c);
+  return v;
+}
+
+raft::Entry decode_entry(uint64_t index, std::string_view v) {
+  if (v.size() < 13) throw StorageError(fmt::format("log entry {} is truncated", index));
+  uint32_t want = get_u32(v);
+  uint32_t got = crc32c(v.substr(4), crc32c(u64_key(index)));
+  if (want != got) {
+    throw StorageError(fmt::format("log entry {} checksum mismatch (stored {:08x}, computed {:08x})",
+                                   index, want, got));
+  }
+  raft::Entry e;
+  e.index = index;
+  e.term = get_u64(v.substr(4));
+  uint8_t type = static_cast<uint8_t>(v[12]);
+  if (type > static_cast<uint8_t>(raft::EntryType::kNoop)) {
+    throw StorageError(fmt::format("log entry {} has unknown type {}", index, type));
+  }
+  e.type = static_cast<raft::EntryType>(type);
+  e.data.assign(v.substr(13));
+  return e;
+}
+
+LogStore::LogStore(const std::string& dir) {
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.create_missing_column_families = true;
+  opts.max_background_jobs = 2;
+  opts.keep_log_file_num = 2;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, {}}, {"log", {}}, {"meta", {}}};
+  rocksdb::DB* raw = nullptr;
+  check(rocksdb::DB::Open(opts, dir, cfs, &handles_, &raw), "open");
+  db_.reset(raw);
+  log_cf_ = handles_[1];
+  meta_cf_ = handles_[2];
+}
+
+LogStore::~LogStore() {
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+}
+
+raft::Restored LogStore::load() {
+  raft::Restored r;
+  std::string v;
+  rocksdb::Status s = db_->Get({}, meta_cf_, kHardStateKey, &v);
+  if (s.ok()) {
+    if (v.size() < 24 || crc32c(std::string_view(v).substr(0, v.size() - 4)) !=
+                             get_u32(std::string_view(v).substr(v.size() - 4))) {
+      throw StorageError("log store: hard state checksum mismatch");
+    }
+    size_t pos = 16;
+    std::string_view vote;
+    if (!get_str(v, &pos, &vote)) throw StorageError("log store: hard state is malformed");
+    r.hard_state = {get_u64(v), std::string(vote), get_u64(std::string_view(v).substr(8))};
+  } else if (!s.IsNotFound()) {
+    check(s, "read hard state");
+  }
+  s = db_->Get({}, meta_cf_, kBaseKey, &v);
+  if (s.ok() && v.size() == 16) {
+    r.base_index = get_u64(v);
+    r.base_term = get_u64(std::string_view(v).substr(8));
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, log_cf_));
+  uint64_t expect = r.base_index + 1;
+  uint64_t prev_term = r.base_term;
+  for (it->Seek(u64_key(expect)); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) throw StorageError("log store: malformed log key");
+    uint64_t index = get_u64(it->key().ToStringView());
+    if (index != expect) {
+      throw StorageError(fmt::format("log store: log is not contiguous (expected {}, found {})",
+                                     expect, index));
+    }
+    raft::Entry e = decode_entry(index, it->value().ToStringView());
+    if (e.term < prev_term) {
+      throw StorageError(fmt::format("log store: term goes backwards at index {}", index));
+    }
+    prev_term = e.term;
+    r.entries.push_back(std::move(e));
+    ++expect;
+  }
+  check(it->status(), "scan log");
+  last_index_ = r.base_index + r.entries.size();
+  if (r.hard_state.commit > last_index_) {
+    throw StorageError(fmt::format("log store: commit index {} beyond last log index {}",
+                                   r.hard_state.commit, last_index_));
+  }
+  last_hs_ = r.hard_state;
+  return r;
+}
+
+void LogStore::save(const std::optional<raft::HardState>& hs,
+                    const std::vector<raft::Entry>& entries) {
+  if (!hs && entries.empty()) return;
+  rocksdb::WriteBatch batch;
+  bool sync = !entries.empty();
+  if (!entries.empty()) {
+    uint64_t first = entries.front().index;
+    if (first <= last_index_) {
+      check(batch.DeleteRange(log_cf_, u64_key(first), u64_key(last_index_ + 1)), "truncate");
+    }
+    for (const raft::Entry& e : entries) {
+      check(batch.Put(log_cf_, u64_key(e.index), encode_entry(e)), "batch put");
+    }
+  }
+  if (hs) {
+    // The commit index alone may be lost in a crash (it is re-learned from
+    // the leader); term and vote may not.
+    if (hs->term != last_hs_.term || hs->vote != last_hs_.vote) sync = true;
+    check(batch.Put(meta_cf_, kHardStateKey, encode_hard_state(*hs)), "batch put");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  check(db_->Write(wo, &batch), "write");
+  if (sync) {
+    ++syncs_;
+    synced_entries_ += entries.size();
+  }
+  if (!entries.empty()) last_index_ = entries.back().index;
+  if (hs) last_hs_ = *hs;
+}
+
+std::optional<ClusterIdentity> LogStore::identity() {
+  std::string v;
+  rocksdb::Status s = db_->Get({}, meta_cf_, kIdentityKey, &v);
+  if (s.IsNotFound()) return std::nullopt;
+  check(s, "read identity");
+  ClusterIdentity id;
+  size_t pos = 0;
+  std::string_view sv;
+  if (!get_str(v, &pos, &sv)) throw StorageError("log store: identity is malformed");
+  id.node_id = sv;
+  while (pos < v.size()) {
+    if (!get_str(v, &pos, &sv)) throw StorageError("log store: identity is malformed");
+    id.node_ids.emplace_back(sv);
+  }
+  return id;
+}
+
+void LogStore::set_identity(const ClusterIdentity& id) {
+  std::string v;
+  put_str(v, id.node_id);
+  for (const auto& n : id.node_ids) put_str(v, n);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  check(db_->Put(wo, meta_cf_, kIdentityKey, v), "write identity");
+}
+
+}  // namespace raftkv::storage
