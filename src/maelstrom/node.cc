@@ -371,8 +371,9 @@ void Node::drive() {
         encode_raft(rm, body);
         send(rm.to, std::move(body));
       }
-      if (!rd.committed.empty()) on_committed(rd.committed);
       for (const raft::ReadState& rs : rd.read_states) ready_reads_.emplace(rs.index, rs.context);
+      serve_reads();
+      if (!rd.committed.empty()) on_committed(rd.committed);
       for (uint64_t ctx : rd.dropped_reads) {
         auto it = reads_.find(ctx);
         if (it == reads_.end()) continue;
@@ -389,6 +390,26 @@ void Node::drive() {
 }
 
 void Node::on_committed(const std::vector<raft::Entry>& entries) {
+  // Reads waiting at an index inside this batch are served right when that
+  // index is applied, so a client that pipelines write, read, write sees
+  // its read between the two writes.
+  size_t begin = 0;
+  while (begin < entries.size()) {
+    size_t end = entries.size();
+    if (!ready_reads_.empty()) {
+      uint64_t next_read = ready_reads_.begin()->first;
+      if (next_read >= entries[begin].index && next_read < entries.back().index) {
+        end = begin + (next_read - entries[begin].index) + 1;
+      }
+    }
+    apply_chunk(std::vector<raft::Entry>(entries.begin() + static_cast<long>(begin),
+                                         entries.begin() + static_cast<long>(end)));
+    serve_reads();
+    begin = end;
+  }
+}
+
+void Node::apply_chunk(const std::vector<raft::Entry>& entries) {
   std::vector<kv::Result> results = sm_->apply(entries);
   applied_entries_ += entries.size();
   for (size_t i = 0; i < entries.size(); ++i) {

@@ -95,6 +95,7 @@ class Node {
   void fail_stop(const std::string& reason);
 
   void on_committed(const std::vector<raft::Entry>& entries);
+  void apply_chunk(const std::vector<raft::Entry>& entries);
   void serve_reads();
   void expire_forwards();
   void expire_proposals();

@@ -434,13 +434,7 @@ bool Raft::maybe_commit() {
   // Only entries of the current term are committed by counting replicas
   // (Raft §5.4.2); earlier ones commit with them.
   if (q > commit_ && log_.term_at(q) == term_) {
-    bool first_in_term = log_.term_at(commit_) != term_;
     commit_ = q;
-    if (first_in_term) {
-      auto waiting = std::move(reads_awaiting_commit_);
-      reads_awaiting_commit_.clear();
-      for (uint64_t ctx : waiting) start_read(ctx);
-    }
     return true;
   }
   return false;
@@ -460,24 +454,16 @@ std::optional<Raft::Proposed> Raft::propose(std::string data) {
 
 bool Raft::read_index(uint64_t context) {
   if (role_ != Role::kLeader) return false;
-  if (log_.term_at(commit_) != term_) {
-    // Until the leader commits in its own term it does not know the
-    // cluster's commit index.
-    reads_awaiting_commit_.push_back(context);
-    return true;
-  }
-  start_read(context);
-  return true;
-}
-
-void Raft::start_read(uint64_t context) {
-  // Read at the end of our log, not just at the commit index: a read then
-  // also sees every write this leader accepted before it, and everything
-  // before the end commits before the read is served, so it stays
-  // linearizable.
+  // Read at the end of our log, not at the commit index: as leader we hold
+  // every committed entry, so the end is at least the cluster's commit
+  // index even before we commit in our own term, and a read then also sees
+  // every write this leader accepted before it. It is served once a quorum
+  // confirms our leadership after it arrived and the state machine has
+  // applied up to this index.
   reads_.push_back(PendingRead{++read_round_, log_.last_index(), context});
   pending_read_broadcast_ = true;
   release_reads();
+  return true;
 }
 
 void Raft::release_reads() {
@@ -495,9 +481,7 @@ void Raft::release_reads() {
 }
 
 void Raft::drop_reads() {
-  for (uint64_t ctx : reads_awaiting_commit_) dropped_reads_.push_back(ctx);
   for (const PendingRead& r : reads_) dropped_reads_.push_back(r.context);
-  reads_awaiting_commit_.clear();
   reads_.clear();
 }
 

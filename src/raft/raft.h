@@ -119,7 +119,6 @@ class Raft {
   void broadcast_heartbeat(uint64_t context);
   void send_heartbeat(const NodeId& to, uint64_t context);
   bool maybe_commit();
-  void start_read(uint64_t context);
   void release_reads();
   void drop_reads();
   void poll_votes(const Message& m);
@@ -148,7 +147,6 @@ class Raft {
     uint64_t index;
     uint64_t context;
   };
-  std::vector<uint64_t> reads_awaiting_commit_;  // before the leader's first commit in its term
   std::deque<PendingRead> reads_;
   uint64_t read_round_ = 0;
   bool pending_read_broadcast_ = false;
