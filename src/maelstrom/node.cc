@@ -119,6 +119,17 @@ void Node::handle(const Message& m) {
     return;
   }
   if (type == "fwd") return handle_forward(m);
+  if (type == "status" && msg_id) {
+    // Operator/test introspection: who leads, and how far this node is.
+    Json body = make_body("status_ok", *msg_id, next_msg_id_++);
+    body["role"] = raft::to_string(raft_->role());
+    body["term"] = raft_->term();
+    body["leader"] = raft_->leader();
+    body["commit"] = raft_->commit_index();
+    body["applied"] = raft_->applied_index();
+    body["last_index"] = raft_->log().last_index();
+    return send(m.src, std::move(body));
+  }
   if (type == "fwd_ok") return handle_forward_reply(m);
   if (is_client_op(type)) {
     if (!msg_id) {
