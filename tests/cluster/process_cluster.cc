@@ -13,11 +13,20 @@ namespace raftkv::test {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+// (Built with append rather than operator+ to dodge a GCC 12 -Wrestrict false positive.)
+std::string fmt_id(int i) {
+  std::string id = "n";
+  id.append(std::to_string(i));
+  return id;
+}
+}  // namespace
+
 ProcessCluster::ProcessCluster(std::string binary, int nodes, std::string data_dir,
                                std::vector<std::string> extra_args)
     : binary_(std::move(binary)), data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {
   signal(SIGPIPE, SIG_IGN);
-  for (int i = 0; i < nodes; ++i) ids_.push_back("n" + std::to_string(i));
+  for (int i = 0; i < nodes; ++i) ids_.push_back(fmt_id(i));
 }
 
 ProcessCluster::~ProcessCluster() {
