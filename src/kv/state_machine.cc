@@ -67,7 +67,7 @@ std::vector<Result> StateMachine::apply(const std::vector<raft::Entry>& entries)
     puts.emplace_back(c->key, c->value);
     results.push_back({});
   }
-  store_.apply(puts, entries.back().index);
+  store_.apply(puts, entries.back().index, entries.back().term);
   return results;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <rocksdb/write_batch.h>
 
+#include "storage/crc32c.h"
 #include "storage/encoding.h"
 #include "storage/log_store.h"
 
@@ -14,6 +15,15 @@ namespace {
 constexpr char kAppliedKey[] = "m/applied";
 
 std::string data_key(const std::string& key) { return "d/" + key; }
+
+// Values carry a CRC32C over key and value, so a flipped byte is reported
+// rather than served.
+std::string seal(const std::string& key, const std::string& value) {
+  std::string v;
+  put_u32(v, crc32c(value, crc32c(key)));
+  v.append(value);
+  return v;
+}
 
 void check(const rocksdb::Status& s, const char* what) {
   if (!s.ok()) throw StorageError(fmt::format("kv store: {}: {}", what, s.ToString()));
@@ -32,8 +42,12 @@ KvStore::KvStore(const std::string& dir) {
   std::string v;
   rocksdb::Status s = db_->Get({}, kAppliedKey, &v);
   if (s.ok()) {
-    if (v.size() != 8) throw StorageError("kv store: applied index is malformed");
+    if (v.size() != 20 || crc32c(std::string_view(v).substr(0, 16)) !=
+                              get_u32(std::string_view(v).substr(16))) {
+      throw StorageError("kv store: applied index checksum mismatch");
+    }
     applied_ = get_u64(v);
+    applied_term_ = get_u64(std::string_view(v).substr(8));
   } else if (!s.IsNotFound()) {
     check(s, "read applied index");
   }
@@ -46,16 +60,24 @@ std::optional<std::string> KvStore::get(const std::string& key) {
   rocksdb::Status s = db_->Get({}, data_key(key), &v);
   if (s.IsNotFound()) return std::nullopt;
   check(s, "get");
-  return v;
+  if (v.size() < 4 || get_u32(v) != crc32c(std::string_view(v).substr(4), crc32c(key))) {
+    throw StorageError(fmt::format("kv store: checksum mismatch in the value of key {}", key));
+  }
+  return v.substr(4);
 }
 
 void KvStore::apply(const std::vector<std::pair<std::string, std::string>>& puts,
-                    uint64_t applied) {
+                    uint64_t applied, uint64_t applied_term) {
   rocksdb::WriteBatch batch;
-  for (const auto& [k, v] : puts) check(batch.Put(data_key(k), v), "batch put");
-  check(batch.Put(kAppliedKey, u64_key(applied)), "batch put");
+  for (const auto& [k, v] : puts) check(batch.Put(data_key(k), seal(k, v)), "batch put");
+  std::string a;
+  put_u64(a, applied);
+  put_u64(a, applied_term);
+  put_u32(a, crc32c(a));
+  check(batch.Put(kAppliedKey, a), "batch put");
   check(db_->Write({}, &batch), "write");
   applied_ = applied;
+  applied_term_ = applied_term;
 }
 
 void KvStore::sync() { check(db_->FlushWAL(/*sync=*/true), "sync"); }
