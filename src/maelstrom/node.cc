@@ -203,8 +203,19 @@ void Node::handle_init(const Message& m) {
     restored.applied = kv_store_->applied_index();
     uint64_t last = restored.base_index + restored.entries.size();
     if (restored.applied > last) {
-      return fail_stop(fmt::format("kv store applied index {} is beyond the log's last index {}",
-                                   restored.applied, last));
+      // A snapshot was installed into the KV store, and the crash came
+      // before the log was reset to it: finish the job.
+      raft::HardState hs = restored.hard_state;
+      hs.commit = restored.applied;
+      log_store_->reset_to_snapshot(restored.applied, kv_store_->applied_term(), hs);
+      restored = log_store_->load();
+      restored.applied = kv_store_->applied_index();
+      last = restored.base_index;
+    }
+    if (restored.applied < restored.base_index) {
+      return fail_stop(fmt::format(
+          "kv store applied index {} is behind the log's compaction point {}: entries are missing",
+          restored.applied, restored.base_index));
     }
     raft::Config cfg;
     cfg.id = id_;

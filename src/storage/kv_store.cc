@@ -80,6 +80,67 @@ void KvStore::apply(const std::vector<std::pair<std::string, std::string>>& puts
   applied_term_ = applied_term;
 }
 
-void KvStore::sync() { check(db_->FlushWAL(/*sync=*/true), "sync"); }
+std::unique_ptr<KvStore::SnapshotReader> KvStore::read_snapshot() {
+  auto r = std::unique_ptr<SnapshotReader>(new SnapshotReader());
+  r->db_ = db_.get();
+  r->snap_ = db_->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = r->snap_;
+  std::string v;
+  rocksdb::Status s = db_->Get(ro, kAppliedKey, &v);
+  if (!s.IsNotFound()) {
+    check(s, "snapshot applied index");
+    r->index_ = get_u64(v);
+    r->term_ = get_u64(std::string_view(v).substr(8));
+  }
+  r->it_.reset(db_->NewIterator(ro));
+  r->it_->Seek("d/");
+  return r;
+}
+
+KvStore::SnapshotReader::~SnapshotReader() {
+  it_.reset();
+  if (snap_) db_->ReleaseSnapshot(snap_);
+}
+
+std::vector<std::pair<std::string, std::string>> KvStore::SnapshotReader::next_chunk(
+    size_t max_bytes) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t bytes = 0;
+  for (; it_->Valid() && bytes < max_bytes; it_->Next()) {
+    std::string_view k = it_->key().ToStringView();
+    if (k.substr(0, 2) != "d/") break;
+    std::string key(k.substr(2));
+    std::string_view v = it_->value().ToStringView();
+    if (v.size() < 4 || get_u32(v) != crc32c(v.substr(4), crc32c(key))) {
+      throw StorageError(fmt::format("kv store: checksum mismatch in the value of key {}", key));
+    }
+    bytes += key.size() + v.size();
+    out.emplace_back(std::move(key), std::string(v.substr(4)));
+  }
+  check(it_->status(), "snapshot scan");
+  if (!it_->Valid() || !it_->key().starts_with("d/")) done_ = true;
+  return out;
+}
+
+void KvStore::install_snapshot(const std::vector<std::pair<std::string, std::string>>& pairs,
+                               uint64_t index, uint64_t term) {
+  rocksdb::WriteBatch batch;
+  // "d0" is the first key after every "d/..." key.
+  check(batch.DeleteRange(db_->DefaultColumnFamily(), "d/", "d0"), "snapshot clear");
+  for (const auto& [k, v] : pairs) check(batch.Put(data_key(k), seal(k, v)), "batch put");
+  std::string a;
+  put_u64(a, index);
+  put_u64(a, term);
+  put_u32(a, crc32c(a));
+  check(batch.Put(kAppliedKey, a), "batch put");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  check(db_->Write(wo, &batch), "install snapshot");
+  applied_ = index;
+  applied_term_ = term;
+}
+
+void KvStore::sync() { check(db_->SyncWAL(), "sync"); }
 
 }  // namespace raftkv::storage

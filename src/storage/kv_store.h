@@ -35,6 +35,31 @@ class KvStore {
   // Makes everything applied so far durable (before the log prefix goes).
   void sync();
 
+  // Snapshots: the KV store is the snapshot. A reader walks a consistent
+  // RocksDB snapshot of the data in bounded chunks of (key, value) pairs.
+  class SnapshotReader {
+   public:
+    ~SnapshotReader();
+    uint64_t index() const { return index_; }
+    uint64_t term() const { return term_; }
+    // Up to ~max_bytes of pairs; empty once done.
+    std::vector<std::pair<std::string, std::string>> next_chunk(size_t max_bytes);
+    bool done() const { return done_; }
+
+   private:
+    friend class KvStore;
+    rocksdb::DB* db_ = nullptr;
+    const rocksdb::Snapshot* snap_ = nullptr;
+    std::unique_ptr<rocksdb::Iterator> it_;
+    uint64_t index_ = 0, term_ = 0;
+    bool done_ = false;
+  };
+  std::unique_ptr<SnapshotReader> read_snapshot();
+
+  // Atomically replaces all data with `pairs` at applied index/term, synced.
+  void install_snapshot(const std::vector<std::pair<std::string, std::string>>& pairs,
+                        uint64_t index, uint64_t term);
+
  private:
   std::unique_ptr<rocksdb::DB> db_;
   uint64_t applied_ = 0;

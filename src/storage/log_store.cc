@@ -123,6 +123,7 @@ raft::Restored LogStore::load() {
     ++expect;
   }
   check(it->status(), "scan log");
+  base_index_ = r.base_index;
   last_index_ = r.base_index + r.entries.size();
   if (r.hard_state.commit > last_index_) {
     throw StorageError(fmt::format("log store: commit index {} beyond last log index {}",
@@ -161,6 +162,45 @@ void LogStore::save(const std::optional<raft::HardState>& hs,
   }
   if (!entries.empty()) last_index_ = entries.back().index;
   if (hs) last_hs_ = *hs;
+}
+
+std::string base_value(uint64_t index, uint64_t term) {
+  std::string v;
+  put_u64(v, index);
+  put_u64(v, term);
+  return v;
+}
+
+void LogStore::compact(uint64_t index, uint64_t term) {
+  if (index <= base_index_) return;
+  rocksdb::WriteBatch batch;
+  // DeleteRange is one tombstone however many entries it covers; RocksDB's
+  // compaction reclaims the space in the background.
+  check(batch.DeleteRange(log_cf_, u64_key(0), u64_key(index + 1)), "compact");
+  check(batch.Put(meta_cf_, kBaseKey, base_value(index, term)), "batch put");
+  check(db_->Write({}, &batch), "compact");
+  base_index_ = index;
+  last_index_ = std::max(last_index_, index);
+}
+
+void LogStore::reset_to_snapshot(uint64_t index, uint64_t term, const raft::HardState& hs) {
+  rocksdb::WriteBatch batch;
+  check(batch.DeleteRange(log_cf_, u64_key(0), u64_key(UINT64_MAX)), "reset");
+  check(batch.Put(meta_cf_, kBaseKey, base_value(index, term)), "batch put");
+  check(batch.Put(meta_cf_, kHardStateKey, encode_hard_state(hs)), "batch put");
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  check(db_->Write(wo, &batch), "reset");
+  ++syncs_;
+  base_index_ = last_index_ = index;
+  last_hs_ = hs;
+}
+
+uint64_t LogStore::log_bytes() {
+  uint64_t sst = 0, mem = 0;
+  db_->GetIntProperty(log_cf_, "rocksdb.total-sst-files-size", &sst);
+  db_->GetIntProperty(log_cf_, "rocksdb.cur-size-all-mem-tables", &mem);
+  return sst + mem;
 }
 
 std::optional<ClusterIdentity> LogStore::identity() {

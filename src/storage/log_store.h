@@ -45,6 +45,16 @@ class LogStore {
   // requires durability (entries, term or vote changed).
   void save(const std::optional<raft::HardState>& hs, const std::vector<raft::Entry>& entries);
 
+  // Deletes the log up to and including `index` (already applied and durable
+  // in the KV store); `term` is the term of that entry, kept as the base.
+  void compact(uint64_t index, uint64_t term);
+  // Replaces the whole log with an installed snapshot's point.
+  void reset_to_snapshot(uint64_t index, uint64_t term, const raft::HardState& hs);
+  uint64_t first_index() const { return base_index_ + 1; }
+  uint64_t last_index() const { return last_index_; }
+  // Bytes of live SST + memtable data in the log column family (for benchmarks).
+  uint64_t log_bytes();
+
   // The node id and membership this data dir belongs to; nullopt when new.
   std::optional<ClusterIdentity> identity();
   void set_identity(const ClusterIdentity& id);
@@ -58,6 +68,7 @@ class LogStore {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   raft::HardState last_hs_;
+  uint64_t base_index_ = 0;
   uint64_t last_index_ = 0;
   uint64_t syncs_ = 0;
   uint64_t synced_entries_ = 0;
