@@ -1,0 +1,175 @@
+// Process-level behaviour of raftkv beyond single golden runs: repeatability,
+// restarts with and without --data-dir, huge input lines, and a prompt exit
+// once stdin closes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <regex>
+
+#include "harness.h"
+
+namespace raftkv::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kInitOk =
+    R"({"src":"n1","dest":"c0","body":{"type":"init_ok","in_reply_to":1,"msg_id":0}})";
+
+std::string golden(const std::string& name) {
+  return read_file(std::string(GOLDEN_DIR) + "/" + name);
+}
+
+// Every run must exit 0 in time and write nothing but JSON lines.
+RunResult run_ok(std::string_view input, const RunOptions& o) {
+  RunResult r = run_raftkv(input, o);
+  EXPECT_FALSE(r.timed_out) << o.log_name << " did not exit in time";
+  EXPECT_EQ(r.exit_code, 0) << o.log_name << " stderr:\n" << r.stderr_text();
+  EXPECT_EQ(non_json_lines(r.out), std::vector<std::string>{}) << o.log_name;
+  return r;
+}
+
+TEST(NodeProcess, SeedSampleTwiceFromTheSameDirectoryGivesTheSameBytes) {
+  ScratchDir cwd;
+  const std::string in = golden("sample-put-and-get.in");
+  const std::string want = golden("sample-put-and-get.out");
+  RunResult first = run_ok(in, {.cwd = cwd.path(), .log_name = "seed-twice-1"});
+  RunResult second = run_ok(in, {.cwd = cwd.path(), .log_name = "seed-twice-2"});
+  EXPECT_EQ(first.out, want);
+  EXPECT_EQ(second.out, want);
+}
+
+TEST(NodeProcess, RestartWithDataDirKeepsData) {
+  ScratchDir data;
+  const std::vector<std::string> args = {"--data-dir", data.path()};
+  RunResult r1 = run_ok(
+      lines({
+          kInit,
+          R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":1,"value":42}})",
+          R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":3,"key":"1","value":{"s":[1]}}})",
+      }),
+      {.args = args, .log_name = "restart-1"});
+  EXPECT_EQ(r1.out,
+            lines({
+                kInitOk,
+                R"({"src":"n1","dest":"c1","body":{"type":"write_ok","in_reply_to":2,"msg_id":1}})",
+                R"({"src":"n1","dest":"c1","body":{"type":"write_ok","in_reply_to":3,"msg_id":2}})",
+            }));
+  EXPECT_TRUE(fs::is_directory(data.path() + "/n1")) << "state must live in DIR/<node_id>/";
+
+  // The second run reads the old values and appends after the restored log.
+  RunResult r2 = run_ok(
+      lines({
+          kInit,
+          R"({"src":"c1","dest":"n1","body":{"type":"read","msg_id":2,"key":1}})",
+          R"({"src":"c1","dest":"n1","body":{"type":"read","msg_id":3,"key":"1"}})",
+          R"({"src":"c1","dest":"n1","body":{"type":"cas","msg_id":4,"key":1,"from":42,"to":43}})",
+      }),
+      {.args = args, .log_name = "restart-2"});
+  EXPECT_EQ(
+      r2.out,
+      lines({
+          kInitOk,
+          R"({"src":"n1","dest":"c1","body":{"type":"read_ok","in_reply_to":2,"msg_id":1,"value":42}})",
+          R"({"src":"n1","dest":"c1","body":{"type":"read_ok","in_reply_to":3,"msg_id":2,"value":{"s":[1]}}})",
+          R"({"src":"n1","dest":"c1","body":{"type":"cas_ok","in_reply_to":4,"msg_id":3}})",
+      }));
+
+  RunResult r3 = run_ok(
+      lines({kInit, R"({"src":"c1","dest":"n1","body":{"type":"read","msg_id":2,"key":1}})"}),
+      {.args = args, .log_name = "restart-3"});
+  EXPECT_EQ(
+      r3.out,
+      lines({
+          kInitOk,
+          R"({"src":"n1","dest":"c1","body":{"type":"read_ok","in_reply_to":2,"msg_id":1,"value":43}})",
+      }));
+}
+
+TEST(NodeProcess, RunsWithoutDataDirAreIndependentAndCleanUp) {
+  ScratchDir cwd;
+  RunResult r1 =
+      run_ok(lines({
+                 kInit,
+                 R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":1,"value":1}})",
+             }),
+             {.cwd = cwd.path(), .log_name = "independent-1"});
+  RunResult r2 = run_ok(
+      lines({kInit, R"({"src":"c1","dest":"n1","body":{"type":"read","msg_id":2,"key":1}})"}),
+      {.cwd = cwd.path(), .log_name = "independent-2"});
+  EXPECT_EQ(
+      r2.out,
+      lines({
+          kInitOk,
+          R"({"src":"n1","dest":"c1","body":{"type":"error","in_reply_to":2,"msg_id":1,"code":20,"text":"key does not exist"}})",
+      }));
+  // Each run announces its private temporary dir once on stderr and removes it.
+  for (const RunResult* r : {&r1, &r2}) {
+    std::string err = r->stderr_text();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(err, m, std::regex("using temporary (\\S+)"))) << err;
+    EXPECT_FALSE(fs::exists(m[1].str())) << m[1] << " was left behind";
+    EXPECT_EQ(err.find("using temporary", m.position() + 1), std::string::npos) << err;
+  }
+  EXPECT_TRUE(fs::is_empty(cwd.path()));
+}
+
+TEST(NodeProcess, HundredMegabyteLineIsDroppedAndLaterRequestsAnswered) {
+  std::string in = lines({
+      kInit,
+      R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":1,"value":1}})",
+  });
+  // Valid JSON with a msg_id: only its size makes it unanswerable.
+  in += R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":3,"key":2,"value":")";
+  in.append(100 << 20, 'x');
+  in += "\"}}\n";
+  in += lines({
+      R"({"src":"c1","dest":"n1","body":{"type":"read","msg_id":4,"key":1}})",
+      R"({"src":"c1","dest":"n1","body":{"type":"read","msg_id":5,"key":2}})",
+  });
+  RunResult r = run_ok(in, {.log_name = "huge-line"});
+  EXPECT_EQ(
+      r.out,
+      lines({
+          kInitOk,
+          R"({"src":"n1","dest":"c1","body":{"type":"write_ok","in_reply_to":2,"msg_id":1}})",
+          R"({"src":"n1","dest":"c1","body":{"type":"read_ok","in_reply_to":4,"msg_id":2,"value":1}})",
+          R"({"src":"n1","dest":"c1","body":{"type":"error","in_reply_to":5,"msg_id":3,"code":20,"text":"key does not exist"}})",
+      }));
+  EXPECT_NE(r.stderr_text().find("dropped a"), std::string::npos) << "the drop must be logged";
+}
+
+// A functional requirement (Maelstrom and the test runner restart nodes by
+// closing stdin), hence the one timing assertion in these tests.
+TEST(NodeProcess, ExitsWellUnderOneSecondAfterStdinCloses) {
+  std::string in(kInit);
+  in += '\n';
+  for (int i = 0; i < 200; ++i) {
+    std::string id = std::to_string(i + 2);
+    std::string type = i % 2 ? "read" : "write";
+    in += R"({"src":"c1","dest":"n1","body":{"type":")" + type + R"(","msg_id":)" + id +
+          R"(,"key":)" + std::to_string(i % 7) + R"(,"value":)" + id + "}}\n";
+  }
+  RunResult r = run_ok(in, {.log_name = "prompt-exit"});
+  RecordProperty("seconds_after_eof", std::to_string(r.seconds_after_eof));
+  std::cout << "exited " << r.seconds_after_eof << " s after stdin closed\n";
+  EXPECT_LT(r.seconds_after_eof, 1.0);
+  // Every accepted request was answered before the exit.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 201);
+}
+
+TEST(NodeProcess, EmptyInputExitsCleanlyWithNoOutput) {
+  RunResult r = run_ok("", {.log_name = "empty"});
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(NodeProcess, HelpGoesToStderrNotStdout) {
+  RunResult r = run_ok("", {.args = {"--help"}, .log_name = "help"});
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.stderr_text().find("--data-dir"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace raftkv::e2e

@@ -1,0 +1,1480 @@
+#include "sim/sim.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <queue>
+#include <sstream>
+#include <unordered_map>
+
+#include "linearizability/checker.h"
+
+namespace raftkv::sim {
+
+using raft::Entry;
+using raft::EntryType;
+using raft::Message;
+using raft::MsgType;
+using raft::Role;
+
+const char* to_string(Scenario s) {
+  switch (s) {
+    case Scenario::kBasic: return "basic";
+    case Scenario::kLossy: return "lossy";
+    case Scenario::kPartitions: return "partitions";
+    case Scenario::kCrashes: return "crashes";
+    case Scenario::kSkew: return "skew";
+    case Scenario::kChaos: return "chaos";
+  }
+  return "?";
+}
+
+std::vector<Scenario> all_scenarios() {
+  return {Scenario::kBasic,   Scenario::kLossy, Scenario::kPartitions,
+          Scenario::kCrashes, Scenario::kSkew,  Scenario::kChaos};
+}
+
+std::optional<Scenario> parse_scenario(std::string_view name) {
+  for (Scenario s : all_scenarios()) {
+    if (name == to_string(s)) return s;
+  }
+  return std::nullopt;
+}
+
+std::string replay_command(const Options& o, std::string_view binary) {
+  std::ostringstream s;
+  s << binary << " --seed " << o.seed << " --nodes " << o.nodes << " --scenario "
+    << to_string(o.scenario) << " --steps " << o.ticks;
+  Options d;
+  if (o.quiet_ticks != d.quiet_ticks) s << " --quiet-steps " << o.quiet_ticks;
+  if (o.clients != d.clients) s << " --clients " << o.clients;
+  if (o.keys != d.keys) s << " --keys " << o.keys;
+  if (o.election_tick != d.election_tick) s << " --election-tick " << o.election_tick;
+  if (o.heartbeat_tick != d.heartbeat_tick) s << " --heartbeat-tick " << o.heartbeat_tick;
+  if (o.max_inflight != d.max_inflight) s << " --max-inflight " << o.max_inflight;
+  if (o.read_via_log != d.read_via_log) s << " --read-via-log " << o.read_via_log;
+  if (o.delay_min_ns != d.delay_min_ns || o.delay_max_ns != d.delay_max_ns) {
+    s << " --delay-us " << o.delay_min_ns / 1000 << "," << o.delay_max_ns / 1000;
+  }
+  if (!o.pre_vote) s << " --no-pre-vote";
+  if (!o.check_quorum) s << " --no-check-quorum";
+  return s.str();
+}
+
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+
+// ---- client commands as log entries --------------------------------------
+
+struct ClientOp {
+  lin::Fn f = lin::Fn::kRead;
+  int key = 0;
+  int64_t a = 0;  // write: value; cas: from
+  int64_t b = 0;  // cas: to
+  bool via_log = false;
+};
+
+// Entry data: "W key value uid", "C key from to uid", "R key uid". The uid
+// makes every command distinct, so two different commands can never look
+// alike to the log-matching and state-machine checks.
+std::string encode(const ClientOp& op, uint64_t uid) {
+  char buf[96];
+  switch (op.f) {
+    case lin::Fn::kWrite:
+      std::snprintf(buf, sizeof buf, "W %d %lld %llu", op.key, static_cast<long long>(op.a),
+                    static_cast<unsigned long long>(uid));
+      break;
+    case lin::Fn::kCas:
+      std::snprintf(buf, sizeof buf, "C %d %lld %lld %llu", op.key, static_cast<long long>(op.a),
+                    static_cast<long long>(op.b), static_cast<unsigned long long>(uid));
+      break;
+    case lin::Fn::kRead:
+      std::snprintf(buf, sizeof buf, "R %d %llu", op.key, static_cast<unsigned long long>(uid));
+      break;
+  }
+  return buf;
+}
+
+std::optional<ClientOp> decode(std::string_view s) {
+  ClientOp op;
+  if (s.size() < 2) return std::nullopt;
+  char c = s[0];
+  std::vector<int64_t> nums;
+  size_t pos = 2;
+  while (pos < s.size()) {
+    int64_t v = 0;
+    auto r = std::from_chars(s.data() + pos, s.data() + s.size(), v);
+    if (r.ec != std::errc()) break;  // the uid (unsigned) may not fit; it is ignored anyway
+    nums.push_back(v);
+    pos = static_cast<size_t>(r.ptr - s.data()) + 1;
+  }
+  if (c == 'W' && nums.size() >= 2) {
+    op.f = lin::Fn::kWrite;
+    op.key = static_cast<int>(nums[0]);
+    op.a = nums[1];
+  } else if (c == 'C' && nums.size() >= 3) {
+    op.f = lin::Fn::kCas;
+    op.key = static_cast<int>(nums[0]);
+    op.a = nums[1];
+    op.b = nums[2];
+  } else if (c == 'R' && nums.size() >= 1) {
+    op.f = lin::Fn::kRead;
+    op.key = static_cast<int>(nums[0]);
+  } else {
+    return std::nullopt;
+  }
+  return op;
+}
+
+struct Reply {
+  bool ok = false;
+  bool indefinite = false;
+  std::optional<int64_t> value;  // read: nullopt = key absent
+  int leader_hint = -1;
+  const char* why = "";
+};
+
+struct Packet {
+  enum class Kind : uint8_t { kRaft, kRequest, kReply };
+  Kind kind = Kind::kRaft;
+  int from = -1;  // node index, or client index for kRequest
+  int to = -1;    // node index, or client index for kReply
+  Message msg;
+  uint64_t req = 0;
+  ClientOp op;
+  Reply reply;
+};
+
+enum class Ev : uint8_t {
+  kDeliver,
+  kTick,
+  kDrive,
+  kClientStart,
+  kClientTimeout,
+  kNemesis,
+  kRestart,
+  kQuiet,
+};
+
+struct Event {
+  int64_t time;
+  uint64_t seq;
+  Ev kind;
+  int target;
+  uint64_t arg;
+};
+
+struct Later {
+  bool operator()(const Event& a, const Event& b) const {
+    return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+  }
+};
+
+struct Disk {
+  raft::HardState hs;
+  // The LogStore syncs only when entries, term or vote change; a
+  // commit-only update may be lost in a crash back to this value.
+  uint64_t synced_commit = 0;
+  std::vector<Entry> log;  // log[i - 1] has index i (no compaction in the sim)
+  // The KV store: written after applying, "not synced", so it may lag.
+  std::map<int, int64_t> kv;
+  uint64_t kv_applied = 0;
+};
+
+struct PendingProposal {
+  uint64_t term;
+  int client;
+  uint64_t req;
+  ClientOp op;
+};
+
+struct PendingRead {
+  int client;
+  uint64_t req;
+  int key;
+};
+
+struct SimClient {
+  int idx = 0;
+  int64_t process = 0;
+  bool busy = false;
+  uint64_t req = 0;
+  ClientOp op;
+  int target = -1;
+  int hint = -1;
+  std::map<int, int64_t> seen;  // last value observed per key (cas "from")
+};
+
+std::string fmt_time(int64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%9.3fms", static_cast<double>(ns) / kMs);
+  return buf;
+}
+
+std::string msg_str(const Message& m) {
+  std::ostringstream s;
+  s << m.from << "->" << m.to << " " << raft::to_string(m.type) << " t" << m.term;
+  switch (m.type) {
+    case MsgType::kAppend:
+      s << " prev=" << m.index << "/t" << m.log_term << " commit=" << m.commit;
+      if (!m.entries.empty()) {
+        s << " [" << m.entries.front().index << ".." << m.entries.back().index << "]";
+      }
+      break;
+    case MsgType::kAppendResp:
+      s << " idx=" << m.index;
+      if (m.reject) s << " REJECT hint=" << m.reject_hint << " cterm=" << m.conflict_term;
+      break;
+    case MsgType::kVote:
+    case MsgType::kPreVote:
+      s << " last=" << m.index << "/t" << m.log_term;
+      break;
+    case MsgType::kVoteResp:
+    case MsgType::kPreVoteResp:
+      s << (m.reject ? " reject" : " grant");
+      break;
+    case MsgType::kHeartbeat:
+      s << " commit=" << m.commit << " ctx=" << m.context;
+      break;
+    case MsgType::kHeartbeatResp:
+      s << " ctx=" << m.context;
+      break;
+    default:
+      break;
+  }
+  return s.str();
+}
+
+const char* fn_name(lin::Fn f) { return lin::to_string(f); }
+
+}  // namespace
+
+// ---- the simulation ---------------------------------------------------------
+
+struct Simulation::Impl {
+  struct Node {
+    int idx = 0;
+    raft::NodeId id;
+    bool up = true;
+    uint64_t inc = 0;       // incarnation; events of an older one are stale
+    double rate = 1.0;      // clock skew: tick period multiplier
+    std::unique_ptr<raft::Raft> raft;
+    Disk disk;
+    std::map<int, int64_t> kv;
+    uint64_t applied = 0;
+    std::map<uint64_t, PendingProposal> proposals;  // by log index
+    std::map<uint64_t, PendingRead> reads;          // by read context
+    std::multimap<uint64_t, uint64_t> ready_reads;  // read index -> context
+    uint64_t next_ctx = 0;
+    bool drive_pending = false;
+    bool crash_armed = false;  // crash somewhere inside the next non-empty Ready
+    uint64_t last_commit = 0;
+    uint64_t commit_checked = 0;
+    Role last_role = Role::kFollower;
+    uint64_t last_term = 0;
+  };
+
+  struct Committed {
+    uint64_t term;         // the entry's term
+    uint64_t commit_term;  // term of the first node seen with commit >= its index
+  };
+  struct LogInfo {
+    EntryType type;
+    std::string data;
+    uint64_t prev_term;
+  };
+  struct Applied {
+    uint64_t term;
+    EntryType type;
+    std::string data;
+  };
+
+  Simulation& self;
+  Options o;
+  std::mt19937_64 rng;
+  int64_t now = 0;
+  uint64_t seq = 0;
+  std::priority_queue<Event, std::vector<Event>, Later> queue;
+  std::unordered_map<uint64_t, Packet> packets;
+  uint64_t next_packet = 0;
+
+  std::vector<Node> nodes;
+  std::vector<SimClient> clients;
+  std::vector<std::vector<char>> blocked;  // blocked[from][to]
+  std::vector<std::vector<size_t>> appends_unanswered;
+
+  // Network and clock faults; the quiet phase turns most of them off.
+  double loss = 0, dup = 0, long_p = 0;
+  int64_t delay_min = 0, delay_max = 0, long_max = 0;
+  double skew = 0.02, jitter = 0.1;
+  bool faults = true;
+  bool partitions = false, crashes = false, reskew = false;
+  int64_t end_ns = 0, quiet_ns = 0, clients_stop_ns = 0;
+
+  std::vector<lin::Event> history;
+  int64_t next_process = 0;
+  uint64_t req_counter = 0;
+  uint64_t uid_counter = 0;
+  int64_t value_counter = 0;
+
+  // Invariant state.
+  std::map<uint64_t, int> term_leader;
+  std::map<std::pair<uint64_t, uint64_t>, LogInfo> log_table;  // (index, term)
+  std::vector<Committed> committed;                             // [i - 1]
+  std::vector<Applied> applied_table;                           // [i - 1]
+
+  std::string invariant, detail;
+  Stats stats;
+  std::deque<std::string> trace;
+
+  Impl(Simulation& s, Options opt) : self(s), o(std::move(opt)), rng(o.seed) {}
+
+  // ---- randomness ----
+  uint64_t uniform(uint64_t n) { return n == 0 ? 0 : rng() % n; }
+  int64_t range(int64_t lo, int64_t hi) {  // inclusive
+    return hi <= lo ? lo : lo + static_cast<int64_t>(uniform(static_cast<uint64_t>(hi - lo + 1)));
+  }
+  double unit() { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+  bool chance(double p) { return p > 0 && unit() < p; }
+
+  // ---- bookkeeping ----
+  void log(std::string line) {
+    line = fmt_time(now) + " " + line;
+    if (o.trace) std::cerr << line << "\n";
+    trace.push_back(std::move(line));
+    while (trace.size() > o.trace_tail) trace.pop_front();
+  }
+
+  void fail(const std::string& inv, const std::string& what) {
+    if (!invariant.empty()) return;
+    invariant = inv;
+    detail = what;
+    log("VIOLATION " + inv + ": " + what);
+  }
+
+  int64_t election_ns() const { return o.election_tick * o.tick_ns; }
+
+  void schedule(int64_t t, Ev kind, int target, uint64_t arg = 0) {
+    queue.push(Event{t, seq++, kind, target, arg});
+  }
+
+  static int idx_of(const raft::NodeId& id) { return std::atoi(id.c_str() + 1) - 1; }
+
+  raft::Config config(const Node& n) {
+    raft::Config c;
+    c.id = n.id;
+    for (const Node& m : nodes) c.voters.push_back(m.id);
+    c.election_tick = o.election_tick;
+    c.heartbeat_tick = o.heartbeat_tick;
+    c.pre_vote = o.pre_vote;
+    c.check_quorum = o.check_quorum;
+    c.seed = rng();
+    c.max_inflight_msgs = o.max_inflight;
+    c.max_entries_per_msg = o.max_entries_per_msg;
+    return c;
+  }
+
+  // ---- setup ----
+  void setup() {
+    delay_min = o.delay_min_ns;
+    delay_max = std::max(o.delay_max_ns, o.delay_min_ns);
+    switch (o.scenario) {
+      case Scenario::kBasic:
+        break;
+      case Scenario::kLossy:
+        loss = 0.02 + 0.15 * unit();
+        dup = 0.05;
+        long_p = 0.05;
+        long_max = delay_max + 300 * kMs;
+        break;
+      case Scenario::kPartitions:
+        partitions = true;
+        break;
+      case Scenario::kCrashes:
+        crashes = true;
+        break;
+      case Scenario::kSkew:
+        skew = 0.3;
+        jitter = 0.5;
+        reskew = true;
+        break;
+      case Scenario::kChaos:
+        loss = 0.03;
+        dup = 0.03;
+        long_p = 0.02;
+        long_max = delay_max + 200 * kMs;
+        skew = 0.1;
+        jitter = 0.3;
+        partitions = crashes = reskew = true;
+        break;
+    }
+    if (!o.nemesis_enabled) partitions = crashes = reskew = false;
+    // Small batches and windows, on half the seeds with faults, so that
+    // replication proceeds in many small steps (old-term entries arriving
+    // without the new leader's no-op, probes racing pipelined appends).
+    if (o.scenario != Scenario::kBasic && o.vary_flow_control && chance(0.5)) {
+      static const size_t kEntries[] = {1, 2, 3, 8};
+      static const size_t kInflight[] = {1, 2, 4, 16};
+      o.max_entries_per_msg = kEntries[uniform(4)];
+      o.max_inflight = kInflight[uniform(4)];
+    }
+
+    int n = o.nodes;
+    blocked.assign(n, std::vector<char>(n, 0));
+    appends_unanswered.assign(n, std::vector<size_t>(n, 0));
+    nodes.resize(n);
+    for (int i = 0; i < n; ++i) {
+      nodes[i].idx = i;
+      nodes[i].id = "n" + std::to_string(i + 1);
+    }
+    for (Node& nd : nodes) {
+      nd.rate = 1.0 + skew * (2 * unit() - 1);
+      nd.raft = std::make_unique<raft::Raft>(config(nd), raft::Restored{});
+      schedule(static_cast<int64_t>(unit() * tick_period(nd)), Ev::kTick, nd.idx, nd.inc);
+    }
+    end_ns = static_cast<int64_t>(o.ticks) * o.tick_ns;
+    quiet_ns = end_ns - static_cast<int64_t>(std::min(o.quiet_ticks, o.ticks)) * o.tick_ns;
+    clients_stop_ns = end_ns - 3 * election_ns();
+    if (o.clients_enabled) {
+      clients.resize(o.clients);
+      for (int c = 0; c < o.clients; ++c) {
+        clients[c].idx = c;
+        clients[c].process = c;
+        schedule(range(0, o.think_max_ns), Ev::kClientStart, c);
+      }
+      next_process = o.clients;
+    }
+    if (partitions || crashes || reskew) {
+      schedule(range(election_ns(), 3 * election_ns()), Ev::kNemesis, -1);
+    }
+    if (o.nemesis_enabled) schedule(quiet_ns, Ev::kQuiet, -1);
+    log("start: " + replay_command(o) + " (entries/msg " + std::to_string(o.max_entries_per_msg) +
+        ", inflight " + std::to_string(o.max_inflight) + ")");
+  }
+
+  int64_t tick_period(const Node& n) const {
+    return static_cast<int64_t>(static_cast<double>(o.tick_ns) * n.rate);
+  }
+
+  // ---- network ----
+  int64_t delay() {
+    if (chance(long_p)) return range(delay_max, long_max);
+    return range(delay_min, delay_max);
+  }
+
+  void transmit(Packet p) {
+    // Raft messages may be duplicated; client requests are not (a duplicated
+    // request would be a second, different operation, which no real client
+    // connection produces), but they may be lost.
+    bool twice = p.kind == Packet::Kind::kRaft && chance(dup);
+    if (chance(loss)) {
+      if (!twice) return;
+      twice = false;
+    }
+    for (int copy = 0; copy < (twice ? 2 : 1); ++copy) {
+      uint64_t id = next_packet++;
+      packets.emplace(id, p);
+      schedule(now + delay(), Ev::kDeliver, -1, id);
+    }
+  }
+
+  void send_raft(Node& n, const Message& m) {
+    check_contract(n, m);
+    ++stats.messages_sent;
+    if (m.type == MsgType::kAppend) {
+      ++stats.append_msgs;
+      stats.appended_entries += m.entries.size();
+      stats.max_entries_in_append = std::max(stats.max_entries_in_append, m.entries.size());
+      size_t& u = appends_unanswered[n.idx][idx_of(m.to)];
+      ++u;
+      stats.max_appends_in_flight = std::max(stats.max_appends_in_flight, u);
+    }
+    Packet p;
+    p.kind = Packet::Kind::kRaft;
+    p.from = n.idx;
+    p.to = idx_of(m.to);
+    p.msg = m;
+    if (blocked[p.from][p.to]) return;
+    transmit(std::move(p));
+  }
+
+  void send_reply(Node& n, int client, uint64_t req, Reply r) {
+    Packet p;
+    p.kind = Packet::Kind::kReply;
+    p.from = n.idx;
+    p.to = client;
+    p.req = req;
+    p.reply = r;
+    transmit(std::move(p));
+  }
+
+  void deliver(uint64_t id) {
+    auto it = packets.find(id);
+    Packet p = std::move(it->second);
+    packets.erase(it);
+    switch (p.kind) {
+      case Packet::Kind::kRaft: {
+        Node& n = nodes[p.to];
+        if (!n.up || blocked[p.from][p.to]) return;
+        ++stats.messages_delivered;
+        if (p.msg.type == MsgType::kAppendResp) appends_unanswered[p.to][p.from] = 0;
+        if (p.msg.type != MsgType::kHeartbeat && p.msg.type != MsgType::kHeartbeatResp) {
+          log("deliver " + msg_str(p.msg));
+        }
+        n.raft->step(p.msg);
+        request_drive(n);
+        return;
+      }
+      case Packet::Kind::kRequest: {
+        Node& n = nodes[p.to];
+        if (!n.up) return;
+        handle_request(n, p);
+        return;
+      }
+      case Packet::Kind::kReply:
+        client_reply(clients[p.to], p);
+        return;
+    }
+  }
+
+  // Like the production event loop, a node handles some input and then
+  // drives Raft; sometimes several inputs are stepped before one drive.
+  void request_drive(Node& n) {
+    if (n.drive_pending) return;
+    if (chance(0.6)) return drive(n);
+    n.drive_pending = true;
+    schedule(now + range(0, kMs), Ev::kDrive, n.idx, n.inc);
+  }
+
+  // ---- persistence contract ----
+  void check_contract(const Node& n, const Message& m) {
+    const Disk& d = n.disk;
+    auto bad = [&](const std::string& why) {
+      fail("persistence-contract", n.id + " sent " + msg_str(m) + " but " + why);
+    };
+    bool future_term = m.type == MsgType::kPreVote ||
+                       (m.type == MsgType::kPreVoteResp && !m.reject);
+    if (!future_term && m.term > d.hs.term) {
+      bad("its disk has term " + std::to_string(d.hs.term));
+    }
+    if (m.type == MsgType::kPreVote && m.term > d.hs.term + 1) {
+      bad("its disk has term " + std::to_string(d.hs.term));
+    }
+    if (m.type == MsgType::kVote && (d.hs.term != m.term || d.hs.vote != n.id)) {
+      bad("its own vote is not on disk");
+    }
+    if (m.type == MsgType::kVoteResp && !m.reject && (d.hs.term != m.term || d.hs.vote != m.to)) {
+      bad("the vote is not on disk (disk: term " + std::to_string(d.hs.term) + " vote '" +
+          d.hs.vote + "')");
+    }
+    if (m.type == MsgType::kAppendResp && !m.reject && m.index > 0) {
+      auto t = n.raft->log().term_at(m.index);
+      if (m.index > d.log.size() || !t || d.log[m.index - 1].term != *t) {
+        bad("entries up to " + std::to_string(m.index) + " are not on disk (disk last " +
+            std::to_string(d.log.size()) + ")");
+      }
+    }
+  }
+
+  // ---- ready / drive ----
+  void check_entry(const Node& n, const Entry& e, uint64_t prev_term, const char* where) {
+    auto [it, fresh] =
+        log_table.emplace(std::make_pair(e.index, e.term), LogInfo{e.type, e.data, prev_term});
+    if (!fresh && (it->second.type != e.type || it->second.data != e.data ||
+                   it->second.prev_term != prev_term)) {
+      fail("log-matching",
+           n.id + " " + where + " has entry " + std::to_string(e.index) + "/t" +
+               std::to_string(e.term) + " '" + e.data + "' after term " +
+               std::to_string(prev_term) + ", but another log has '" + it->second.data +
+               "' after term " + std::to_string(it->second.prev_term));
+    }
+  }
+
+  void check_ready(Node& n, const raft::Ready& rd) {
+    const raft::Raft& r = *n.raft;
+    if (!rd.entries.empty()) {
+      uint64_t first = rd.entries.front().index;
+      uint64_t prev_term = r.log().term_at(first - 1).value_or(0);
+      for (size_t k = 0; k < rd.entries.size(); ++k) {
+        const Entry& e = rd.entries[k];
+        if (e.index != first + k) {
+          fail("ready", n.id + ": Ready entries not contiguous at " + std::to_string(e.index));
+        }
+        if (e.term < prev_term) fail("ready", n.id + ": Ready entry terms go backwards");
+        check_entry(n, e, prev_term, "(Ready)");
+        prev_term = e.term;
+        // A committed entry a node holds must never be replaced. (A stale
+        // leader may still append at an index committed elsewhere.)
+        const Disk& d = n.disk;
+        if (e.index <= committed.size() && committed[e.index - 1].term != e.term &&
+            e.index <= d.log.size() && d.log[e.index - 1].term == committed[e.index - 1].term) {
+          fail("state-machine-safety", n.id + " overwrites committed entry " +
+                                           std::to_string(e.index) + "/t" +
+                                           std::to_string(committed[e.index - 1].term) +
+                                           " with t" + std::to_string(e.term));
+        }
+      }
+    }
+    if (!rd.committed.empty()) {
+      if (rd.committed.front().index != n.applied + 1) {
+        fail("ready", n.id + ": committed entries start at " +
+                          std::to_string(rd.committed.front().index) + " but applied is " +
+                          std::to_string(n.applied));
+      }
+      if (rd.committed.back().index > r.commit_index()) {
+        fail("applied<=commit", n.id + ": Ready applies beyond the commit index");
+      }
+    }
+  }
+
+  void persist(Node& n, const raft::Ready& rd) {
+    Disk& d = n.disk;
+    bool sync = !rd.entries.empty();
+    if (rd.hard_state) {
+      const raft::HardState& hs = *rd.hard_state;
+      if (hs.term < d.hs.term) fail("persistence", n.id + ": term on disk goes backwards");
+      if (hs.term == d.hs.term && !d.hs.vote.empty() && hs.vote != d.hs.vote) {
+        fail("persistence", n.id + ": vote changed within term " + std::to_string(hs.term) +
+                                " from " + d.hs.vote + " to '" + hs.vote + "'");
+      }
+      if (hs.term != d.hs.term || hs.vote != d.hs.vote) sync = true;
+      d.hs = hs;
+    }
+    if (!rd.entries.empty()) {
+      uint64_t first = rd.entries.front().index;
+      if (first > d.log.size() + 1) {
+        fail("persistence", n.id + ": Ready entries start at " + std::to_string(first) +
+                                " leaving a gap after disk last " + std::to_string(d.log.size()));
+        return;
+      }
+      d.log.resize(first - 1);
+      d.log.insert(d.log.end(), rd.entries.begin(), rd.entries.end());
+    }
+    if (sync) d.synced_commit = d.hs.commit;
+    if (d.hs.commit > d.log.size()) {
+      fail("persistence", n.id + ": commit " + std::to_string(d.hs.commit) +
+                              " on disk beyond its last log index " + std::to_string(d.log.size()));
+    }
+  }
+
+  void drive(Node& n) {
+    n.drive_pending = false;
+    while (n.up && n.raft->has_ready() && invariant.empty()) {
+      raft::Ready rd = n.raft->ready();
+      check_ready(n, rd);
+      // A crash somewhere inside this Ready: before it is durable, after,
+      // or after some of its messages left.
+      int64_t crash_at = -1;
+      if (n.crash_armed) {
+        crash_at = static_cast<int64_t>(uniform(rd.messages.size() + 3));
+        n.crash_armed = false;
+        ++stats.crashes_mid_ready;
+      }
+      if (crash_at == 0) return crash(n, "before persisting a Ready");
+      persist(n, rd);
+      if (crash_at == 1) return crash(n, "after persisting a Ready, before sending");
+      for (size_t k = 0; k < rd.messages.size(); ++k) {
+        if (crash_at >= 2 && static_cast<size_t>(crash_at - 2) == k) {
+          return crash(n, "after sending " + std::to_string(k) + " of a Ready's messages");
+        }
+        send_raft(n, rd.messages[k]);
+      }
+      if (crash_at >= 2) return crash(n, "after sending a Ready's messages, before applying");
+      for (const raft::ReadState& rs : rd.read_states) n.ready_reads.emplace(rs.index, rs.context);
+      serve_reads(n);
+      for (const Entry& e : rd.committed) {
+        apply(n, e);
+        serve_reads(n);
+      }
+      for (uint64_t ctx : rd.dropped_reads) {
+        auto it = n.reads.find(ctx);
+        if (it == n.reads.end()) continue;
+        send_reply(n, it->second.client, it->second.req,
+                   Reply{false, false, std::nullopt, -1, "read dropped: leadership lost"});
+        n.reads.erase(it);
+      }
+      n.raft->advance(rd);
+      if (!rd.committed.empty() && chance(0.3)) {
+        n.disk.kv = n.kv;
+        n.disk.kv_applied = n.applied;
+      }
+      serve_reads(n);
+    }
+  }
+
+  // ---- state machine ----
+  void apply(Node& n, const Entry& e) {
+    if (e.index != n.applied + 1) {
+      fail("state-machine-safety", n.id + " applies " + std::to_string(e.index) +
+                                       " after " + std::to_string(n.applied));
+      return;
+    }
+    if (e.index > applied_table.size()) {
+      applied_table.push_back(Applied{e.term, e.type, e.data});
+    } else {
+      const Applied& a = applied_table[e.index - 1];
+      if (a.term != e.term || a.type != e.type || a.data != e.data) {
+        fail("state-machine-safety", n.id + " applies " + std::to_string(e.index) + "/t" +
+                                         std::to_string(e.term) + " '" + e.data +
+                                         "' but another node applied t" + std::to_string(a.term) +
+                                         " '" + a.data + "'");
+      }
+    }
+    if (e.index <= committed.size() && committed[e.index - 1].term != e.term) {
+      fail("state-machine-safety", n.id + " applies " + std::to_string(e.index) + "/t" +
+                                       std::to_string(e.term) + " but t" +
+                                       std::to_string(committed[e.index - 1].term) +
+                                       " was committed there");
+    }
+    n.applied = e.index;
+    Reply reply{true, false, std::nullopt, -1, ""};
+    if (e.type == EntryType::kNormal) {
+      std::optional<ClientOp> op = decode(e.data);
+      if (!op) {
+        fail("state-machine", n.id + ": undecodable entry '" + e.data + "'");
+        return;
+      }
+      auto cur = n.kv.find(op->key);
+      switch (op->f) {
+        case lin::Fn::kWrite:
+          n.kv[op->key] = op->a;
+          break;
+        case lin::Fn::kCas:
+          if (cur == n.kv.end()) {
+            reply = Reply{false, false, std::nullopt, -1, "key does not exist"};
+          } else if (cur->second != op->a) {
+            reply = Reply{false, false, cur->second, -1, "precondition failed"};
+          } else {
+            cur->second = op->b;
+          }
+          break;
+        case lin::Fn::kRead:
+          if (cur != n.kv.end()) reply.value = cur->second;
+          break;
+      }
+    }
+    auto it = n.proposals.find(e.index);
+    if (it == n.proposals.end()) return;
+    PendingProposal p = it->second;
+    n.proposals.erase(it);
+    if (p.term != e.term) {
+      // Another leader's entry won this index, so ours never commits.
+      reply = Reply{false, false, std::nullopt, -1, "leadership changed; not applied"};
+    }
+    send_reply(n, p.client, p.req, reply);
+  }
+
+  void serve_reads(Node& n) {
+    while (!n.ready_reads.empty() && n.ready_reads.begin()->first <= n.applied) {
+      uint64_t ctx = n.ready_reads.begin()->second;
+      n.ready_reads.erase(n.ready_reads.begin());
+      auto it = n.reads.find(ctx);
+      if (it == n.reads.end()) continue;
+      Reply r{true, false, std::nullopt, -1, ""};
+      auto v = n.kv.find(it->second.key);
+      if (v != n.kv.end()) r.value = v->second;
+      send_reply(n, it->second.client, it->second.req, r);
+      n.reads.erase(it);
+    }
+  }
+
+  // ---- node-side client handling (mirrors Node::handle_client) ----
+  void handle_request(Node& n, const Packet& p) {
+    raft::Raft& r = *n.raft;
+    if (r.role() != Role::kLeader) {
+      // Nothing was proposed: a definite failure, with a hint.
+      int hint = r.leader().empty() || r.leader() == n.id ? -1 : idx_of(r.leader());
+      send_reply(n, p.from, p.req, Reply{false, false, std::nullopt, hint, "not the leader"});
+      return;
+    }
+    if (p.op.f == lin::Fn::kRead && !p.op.via_log) {
+      uint64_t ctx = ++n.next_ctx;
+      if (!r.read_index(ctx)) {
+        fail("api", n.id + ": read_index refused by a leader");
+        return;
+      }
+      n.reads[ctx] = PendingRead{p.from, p.req, p.op.key};
+    } else {
+      auto prop = r.propose(encode(p.op, ++uid_counter));
+      if (!prop) {
+        fail("api", n.id + ": propose refused by a leader");
+        return;
+      }
+      n.proposals[prop->index] = PendingProposal{prop->term, p.from, p.req, p.op};
+    }
+    request_drive(n);
+  }
+
+  // ---- clients ----
+  void record(const SimClient& c, lin::EventType type, const nlohmann::json& value) {
+    lin::Event e;
+    e.process = c.process;
+    e.type = type;
+    e.f = c.op.f;
+    e.key = c.op.key;
+    e.value = value;
+    e.time = now;
+    history.push_back(std::move(e));
+  }
+
+  void client_start(SimClient& c) {
+    if (now >= clients_stop_ns) return;
+    c.busy = true;
+    c.req = ++req_counter;
+    ClientOp op;
+    uint64_t r = uniform(10);
+    op.key = static_cast<int>(uniform(static_cast<uint64_t>(o.keys)));
+    nlohmann::json value;
+    if (r < 4) {
+      op.f = lin::Fn::kRead;
+      op.via_log = chance(o.read_via_log);
+    } else if (r < 7) {
+      op.f = lin::Fn::kWrite;
+      op.a = ++value_counter;
+      value = op.a;
+    } else {
+      op.f = lin::Fn::kCas;
+      auto s = c.seen.find(op.key);
+      op.a = s != c.seen.end() && chance(0.8) ? s->second : range(1, value_counter + 1);
+      op.b = ++value_counter;
+      value = nlohmann::json::array({op.a, op.b});
+    }
+    c.op = op;
+    c.target = c.hint >= 0 && chance(0.8) ? c.hint : static_cast<int>(uniform(nodes.size()));
+    record(c, lin::EventType::kInvoke, value);
+    log("client p" + std::to_string(c.process) + " invokes " + fn_name(op.f) + " k" +
+        std::to_string(op.key) + " " + value.dump() + (op.via_log ? " (log)" : "") + " at " +
+        nodes[c.target].id);
+    Packet p;
+    p.kind = Packet::Kind::kRequest;
+    p.from = c.idx;
+    p.to = c.target;
+    p.req = c.req;
+    p.op = op;
+    transmit(std::move(p));
+    schedule(now + o.client_timeout_ns, Ev::kClientTimeout, c.idx, c.req);
+  }
+
+  void client_done(SimClient& c) {
+    c.busy = false;
+    schedule(now + range(0, o.think_max_ns), Ev::kClientStart, c.idx);
+  }
+
+  void client_reply(SimClient& c, const Packet& p) {
+    if (!c.busy || p.req != c.req) return;  // late reply to an op already given up on
+    const Reply& r = p.reply;
+    nlohmann::json value;
+    lin::EventType type;
+    if (r.ok) {
+      type = lin::EventType::kOk;
+      ++stats.ops_ok;
+      switch (c.op.f) {
+        case lin::Fn::kRead:
+          ++stats.reads_ok;
+          if (r.value) {
+            value = *r.value;
+            c.seen[c.op.key] = *r.value;
+          }
+          break;
+        case lin::Fn::kWrite:
+          ++stats.writes_ok;
+          value = c.op.a;
+          c.seen[c.op.key] = c.op.a;
+          break;
+        case lin::Fn::kCas:
+          ++stats.cas_ok;
+          value = nlohmann::json::array({c.op.a, c.op.b});
+          c.seen[c.op.key] = c.op.b;
+          break;
+      }
+      c.hint = c.target;
+    } else if (r.indefinite) {
+      type = lin::EventType::kInfo;
+      ++stats.ops_info;
+    } else {
+      type = lin::EventType::kFail;
+      ++stats.ops_fail;
+      if (c.op.f == lin::Fn::kCas && r.value) c.seen[c.op.key] = *r.value;
+      c.hint = r.leader_hint;
+      if (c.op.f == lin::Fn::kWrite) value = c.op.a;
+      if (c.op.f == lin::Fn::kCas) value = nlohmann::json::array({c.op.a, c.op.b});
+    }
+    record(c, type, value);
+    log("client p" + std::to_string(c.process) + " " + lin::to_string(type) + " " +
+        fn_name(c.op.f) + " k" + std::to_string(c.op.key) + " " + value.dump() +
+        (r.ok ? "" : std::string(" (") + r.why + ")"));
+    if (type == lin::EventType::kInfo) c.process = next_process++;
+    client_done(c);
+  }
+
+  void client_timeout(SimClient& c, uint64_t req) {
+    if (!c.busy || c.req != req) return;
+    // The op may have been proposed and may still commit: indefinite. Like a
+    // Jepsen client, carry on as a new process.
+    nlohmann::json value;
+    if (c.op.f == lin::Fn::kWrite) value = c.op.a;
+    if (c.op.f == lin::Fn::kCas) value = nlohmann::json::array({c.op.a, c.op.b});
+    record(c, lin::EventType::kInfo, value);
+    ++stats.ops_info;
+    log("client p" + std::to_string(c.process) + " info (timeout) " + fn_name(c.op.f) + " k" +
+        std::to_string(c.op.key));
+    c.process = next_process++;
+    c.hint = -1;
+    client_done(c);
+  }
+
+  // ---- crashes ----
+  void crash(Node& n, const std::string& how) {
+    if (!n.up) return;
+    n.up = false;
+    ++n.inc;
+    n.raft.reset();
+    n.proposals.clear();
+    n.reads.clear();
+    n.ready_reads.clear();
+    n.kv.clear();
+    n.drive_pending = false;
+    n.crash_armed = false;
+    // Commit-only hard-state writes are not synced; any suffix of them may be lost.
+    Disk& d = n.disk;
+    if (d.hs.commit > d.synced_commit) {
+      d.hs.commit = d.synced_commit + uniform(d.hs.commit - d.synced_commit + 1);
+    }
+    for (auto& row : appends_unanswered) row[n.idx] = 0;
+    ++stats.crashes;
+    if (crashes && faults) schedule_restart(n);
+    log("CRASH " + n.id + " " + how + " (disk: term " + std::to_string(d.hs.term) + " vote '" +
+        d.hs.vote + "' commit " + std::to_string(d.hs.commit) + " log " +
+        std::to_string(d.log.size()) + " kv applied " + std::to_string(d.kv_applied) + ")");
+  }
+
+  void restart(Node& n) {
+    if (n.up) return;
+    Disk& d = n.disk;
+    // What LogStore::load and Node::handle_init verify at start-up.
+    for (size_t i = 1; i < d.log.size(); ++i) {
+      if (d.log[i].term < d.log[i - 1].term) {
+        fail("persistence", n.id + ": log on disk has terms going backwards at " +
+                                std::to_string(i + 1));
+      }
+    }
+    if (d.hs.commit > d.log.size() || d.kv_applied > d.log.size()) {
+      fail("persistence", n.id + ": commit/applied beyond the log on disk; restart would fail");
+    }
+    raft::Restored r;
+    r.hard_state = d.hs;
+    r.entries = d.log;
+    r.applied = d.kv_applied;
+    n.raft = std::make_unique<raft::Raft>(config(n), std::move(r));
+    n.kv = d.kv;
+    n.applied = d.kv_applied;
+    n.up = true;
+    n.last_commit = n.raft->commit_index();
+    n.last_role = Role::kFollower;
+    n.last_term = n.raft->term();
+    log("RESTART " + n.id + " term " + std::to_string(n.raft->term()) + " commit " +
+        std::to_string(n.raft->commit_index()) + " applied " + std::to_string(n.applied));
+    schedule(now + static_cast<int64_t>(unit() * tick_period(n)), Ev::kTick, n.idx, n.inc);
+    drive(n);
+  }
+
+  // ---- nemesis ----
+  void do_heal() {
+    for (auto& row : blocked) std::fill(row.begin(), row.end(), 0);
+  }
+
+  void do_split(const std::vector<int>& side) {
+    std::vector<char> in(nodes.size(), 0);
+    for (int i : side) in[i] = 1;
+    for (size_t a = 0; a < nodes.size(); ++a) {
+      for (size_t b = 0; b < nodes.size(); ++b) {
+        if (in[a] != in[b]) blocked[a][b] = 1;
+      }
+    }
+    ++stats.partitions;
+  }
+
+  std::string side_str(const std::vector<int>& side) {
+    std::string s;
+    for (int i : side) s += (s.empty() ? "" : ",") + nodes[i].id;
+    return "{" + s + "}";
+  }
+
+  int current_leader() const {
+    int best = -1;
+    for (const Node& n : nodes) {
+      if (n.up && n.raft->role() == Role::kLeader &&
+          (best < 0 || n.raft->term() > nodes[best].raft->term())) {
+        best = n.idx;
+      }
+    }
+    return best;
+  }
+
+  void schedule_restart(Node& n) {
+    schedule(now + range(election_ns() / 10, 3 * election_ns()), Ev::kRestart, n.idx, n.inc);
+  }
+
+  void nemesis() {
+    if (!faults) return;
+    int n = static_cast<int>(nodes.size());
+    std::vector<std::pair<int, int>> menu;  // (action, weight)
+    if (partitions) {
+      menu.insert(menu.end(), {{0, 3}, {1, 3}, {2, 2}, {3, 2}, {4, 1}});
+    }
+    if (crashes) {
+      menu.insert(menu.end(), {{10, 3}, {11, 2}, {12, 2}, {13, 2}});
+      if (chance(0.1)) menu.push_back({14, 1});
+    }
+    if (reskew) menu.push_back({20, 1});
+    int total = 0;
+    for (auto& [a, w] : menu) total += w;
+    int pick = static_cast<int>(uniform(static_cast<uint64_t>(total)));
+    int action = 0;
+    for (auto& [a, w] : menu) {
+      if (pick < w) {
+        action = a;
+        break;
+      }
+      pick -= w;
+    }
+    switch (action) {
+      case 0:
+        do_heal();
+        log("NEMESIS heal");
+        break;
+      case 1: {  // a random minority against the majority
+        std::vector<int> all(n);
+        for (int i = 0; i < n; ++i) all[i] = i;
+        std::shuffle(all.begin(), all.end(), rng);
+        all.resize(1 + uniform(static_cast<uint64_t>(n / 2)));
+        do_heal();
+        do_split(all);
+        log("NEMESIS split " + side_str(all) + " from the rest");
+        break;
+      }
+      case 2: {  // isolate the leader
+        int l = current_leader();
+        if (l < 0) l = static_cast<int>(uniform(n));
+        do_heal();
+        do_split({l});
+        log("NEMESIS isolate " + nodes[l].id);
+        break;
+      }
+      case 3: {  // one-way links
+        int k = 1 + static_cast<int>(uniform(static_cast<uint64_t>(n)));
+        std::string what;
+        for (int i = 0; i < k; ++i) {
+          int a = static_cast<int>(uniform(n)), b = static_cast<int>(uniform(n));
+          if (a == b) continue;
+          blocked[a][b] = 1;
+          what += " " + nodes[a].id + "-/->" + nodes[b].id;
+        }
+        ++stats.partitions;
+        log("NEMESIS one-way" + what);
+        break;
+      }
+      case 4: {  // the leader can send but not receive (or the reverse)
+        int l = current_leader();
+        if (l < 0) l = static_cast<int>(uniform(n));
+        bool deaf = chance(0.5);
+        do_heal();
+        for (int i = 0; i < n; ++i) {
+          if (i != l) (deaf ? blocked[i][l] : blocked[l][i]) = 1;
+        }
+        ++stats.partitions;
+        log(std::string("NEMESIS ") + nodes[l].id + (deaf ? " deaf" : " mute"));
+        break;
+      }
+      case 10:
+      case 11:
+      case 12: {  // crash a random node / the leader / mid-Ready
+        int l = action == 11 ? current_leader() : -1;
+        if (l < 0) l = static_cast<int>(uniform(n));
+        Node& nd = nodes[l];
+        if (!nd.up) break;
+        if (action == 12) {
+          nd.crash_armed = true;
+          log("NEMESIS arm crash inside " + nd.id + "'s next Ready");
+        } else {
+          crash(nd, "(nemesis)");
+        }
+        break;
+      }
+      case 13: {  // restart a crashed node now
+        for (Node& nd : nodes) {
+          if (!nd.up) {
+            restart(nd);
+            break;
+          }
+        }
+        break;
+      }
+      case 14: {  // the whole cluster crashes and comes back
+        log("NEMESIS crash all");
+        for (Node& nd : nodes) {
+          crash(nd, "(crash all)");
+        }
+        break;
+      }
+      case 20: {
+        Node& nd = nodes[uniform(n)];
+        nd.rate = 1.0 + skew * (2 * unit() - 1);
+        log("NEMESIS clock of " + nd.id + " now runs at " + std::to_string(nd.rate));
+        break;
+      }
+    }
+    schedule(now + range(election_ns() / 3, 3 * election_ns()), Ev::kNemesis, -1);
+  }
+
+  void quiet() {
+    faults = false;
+    do_heal();
+    loss = 0;
+    for (Node& n : nodes) {
+      n.crash_armed = false;
+      if (!n.up) restart(n);
+    }
+    log("QUIET: healed, all nodes up, no loss");
+  }
+
+  // ---- invariants ----
+  void check_invariants() {
+    for (Node& n : nodes) {
+      if (!n.up) continue;
+      const raft::Raft& r = *n.raft;
+      if (r.role() != n.last_role || r.term() != n.last_term) {
+        log(n.id + " is " + raft::to_string(r.role()) + " in term " + std::to_string(r.term()) +
+            " (last " + std::to_string(r.log().last_index()) + " commit " +
+            std::to_string(r.commit_index()) + ")");
+        n.last_role = r.role();
+        n.last_term = r.term();
+        stats.max_term = std::max(stats.max_term, r.term());
+      }
+      if (r.role() == Role::kLeader) {
+        auto [it, fresh] = term_leader.emplace(r.term(), n.idx);
+        if (!fresh && it->second != n.idx) {
+          fail("election-safety", n.id + " and " + nodes[it->second].id +
+                                      " are both leaders of term " + std::to_string(r.term()));
+        }
+        if (fresh) {
+          ++stats.elections;
+          check_new_leader(n);
+        }
+      }
+      uint64_t c = r.commit_index();
+      if (c < n.last_commit) {
+        fail("commit-monotonic", n.id + "'s commit went from " + std::to_string(n.last_commit) +
+                                     " to " + std::to_string(c));
+      }
+      n.last_commit = c;
+      if (r.applied_index() > c || n.applied > c) {
+        fail("applied<=commit", n.id + " applied " + std::to_string(r.applied_index()) +
+                                    " > commit " + std::to_string(c));
+      }
+      if (n.applied != r.applied_index()) {
+        fail("applied", n.id + ": state machine applied " + std::to_string(n.applied) +
+                            " but Raft says " + std::to_string(r.applied_index()));
+      }
+      if (c > r.log().last_index()) {
+        fail("commit<=last", n.id + "'s commit " + std::to_string(c) + " beyond its last index " +
+                                 std::to_string(r.log().last_index()));
+        continue;
+      }
+      if (c > committed.size()) record_commits(n, c);
+      for (uint64_t i = n.commit_checked + 1; i <= c; ++i) {
+        if (i > r.log().base_index() && r.log().term_at(i) != committed[i - 1].term) {
+          fail("state-machine-safety",
+               n.id + " has commit " + std::to_string(c) + " with entry " + std::to_string(i) +
+                   "/t" + std::to_string(r.log().term_at(i).value_or(0)) + " but t" +
+                   std::to_string(committed[i - 1].term) + " was committed there");
+        }
+      }
+      n.commit_checked = std::max(n.commit_checked, c);
+      stats.max_commit = std::max(stats.max_commit, c);
+    }
+    if (o.paranoid || stats.events % 4096 == 0) full_log_scan();
+  }
+
+  void record_commits(const Node& n, uint64_t c) {
+    uint64_t from = committed.size() + 1;
+    for (uint64_t i = from; i <= c; ++i) {
+      committed.push_back(Committed{*n.raft->log().term_at(i), n.raft->term()});
+    }
+    // Leader completeness, for leaders that exist right now.
+    for (const Node& l : nodes) {
+      if (!l.up || l.raft->role() != Role::kLeader) continue;
+      for (uint64_t i = from; i <= c; ++i) {
+        if (l.raft->term() >= committed[i - 1].commit_term) check_leader_has(l, i);
+      }
+    }
+  }
+
+  void check_leader_has(const Node& l, uint64_t i) {
+    auto t = l.raft->log().term_at(i);
+    if (i <= l.raft->log().base_index()) return;
+    if (t != committed[i - 1].term) {
+      fail("leader-completeness",
+           l.id + " is leader of term " + std::to_string(l.raft->term()) + " but lacks entry " +
+               std::to_string(i) + "/t" + std::to_string(committed[i - 1].term) +
+               " committed in term " + std::to_string(committed[i - 1].commit_term) +
+               " (it has " + (t ? "t" + std::to_string(*t) : std::string("nothing")) + ")");
+    }
+  }
+
+  void check_new_leader(const Node& l) {
+    log(l.id + " became LEADER of term " + std::to_string(l.raft->term()));
+    for (uint64_t i = 1; i <= committed.size(); ++i) {
+      if (committed[i - 1].commit_term < l.raft->term()) check_leader_has(l, i);
+    }
+  }
+
+  void full_log_scan() {
+    for (const Node& n : nodes) {
+      const Disk& d = n.disk;
+      for (size_t k = 0; k < d.log.size(); ++k) {
+        check_entry(n, d.log[k], k == 0 ? 0 : d.log[k - 1].term, "(disk)");
+      }
+      if (!n.up) continue;
+      const raft::RaftLog& lg = n.raft->log();
+      for (uint64_t i = lg.first_index(); i <= lg.last_index(); ++i) {
+        check_entry(n, lg.at(i), *lg.term_at(i - 1), "(memory)");
+      }
+    }
+  }
+
+  // ---- main loop ----
+  bool step() {
+    if (queue.empty() || !invariant.empty()) return false;
+    Event ev = queue.top();
+    queue.pop();
+    now = ev.time;
+    ++stats.events;
+    switch (ev.kind) {
+      case Ev::kDeliver:
+        deliver(ev.arg);
+        break;
+      case Ev::kTick: {
+        Node& n = nodes[ev.target];
+        if (!n.up || n.inc != ev.arg) break;
+        n.raft->tick();
+        request_drive(n);
+        double j = 1.0 + jitter * (2 * unit() - 1);
+        schedule(now + std::max<int64_t>(1, static_cast<int64_t>(tick_period(n) * j)), Ev::kTick,
+                 n.idx, n.inc);
+        break;
+      }
+      case Ev::kDrive: {
+        Node& n = nodes[ev.target];
+        if (n.up && n.inc == ev.arg && n.drive_pending) drive(n);
+        break;
+      }
+      case Ev::kClientStart:
+        client_start(clients[ev.target]);
+        break;
+      case Ev::kClientTimeout:
+        client_timeout(clients[ev.target], ev.arg);
+        break;
+      case Ev::kNemesis:
+        nemesis();
+        break;
+      case Ev::kRestart: {
+        Node& n = nodes[ev.target];
+        if (faults && !n.up && n.inc == ev.arg) restart(n);
+        break;
+      }
+      case Ev::kQuiet:
+        quiet();
+        break;
+    }
+    check_invariants();
+    return invariant.empty();
+  }
+
+  void run_until(int64_t t) {
+    while (!queue.empty() && queue.top().time <= t && step()) {
+    }
+    if (invariant.empty()) now = std::max(now, t);
+  }
+
+  // ---- final checks ----
+  bool check_liveness() {
+    int l = current_leader();
+    if (l < 0) {
+      fail("liveness", "no leader at the end of the quiet phase");
+      return false;
+    }
+    const raft::Raft& lr = *nodes[l].raft;
+    if (lr.log().term_at(lr.commit_index()) != lr.term()) {
+      fail("liveness", nodes[l].id + " leads term " + std::to_string(lr.term()) +
+                           " but has not committed an entry of it");
+      return false;
+    }
+    for (const Node& n : nodes) {
+      if (!n.up) {
+        fail("liveness", n.id + " is down at the end");
+        return false;
+      }
+      if (n.raft->term() != lr.term() || n.applied != lr.commit_index() || n.kv != nodes[l].kv) {
+        fail("liveness", n.id + " has not caught up with leader " + nodes[l].id + ": term " +
+                             std::to_string(n.raft->term()) + " vs " + std::to_string(lr.term()) +
+                             ", applied " + std::to_string(n.applied) + " vs commit " +
+                             std::to_string(lr.commit_index()));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  bool check_linearizability() {
+    lin::CheckOptions co;
+    co.budget = std::chrono::seconds(20);
+    lin::CheckReport rep = lin::check(history, co);
+    stats.lin_verdict = lin::to_string(rep.verdict);
+    stats.lin_seconds = rep.seconds;
+    if (rep.verdict == lin::Verdict::kInvalid) {
+      std::string what;
+      for (const lin::KeyReport& k : rep.keys) {
+        if (k.verdict == lin::Verdict::kInvalid) {
+          what = "key " + k.key.dump() + ": " + k.explanation;
+          break;
+        }
+      }
+      fail("linearizability", what);
+      return false;
+    }
+    return true;
+  }
+};
+
+// ---- facade -----------------------------------------------------------------
+
+Simulation::Simulation(Options o) : impl_(std::make_unique<Impl>(*this, std::move(o))) {
+  impl_->setup();
+}
+Simulation::~Simulation() = default;
+
+void Simulation::run_until(int64_t t_ns) { impl_->run_until(t_ns); }
+
+bool Simulation::run_until(const std::function<bool()>& pred, int64_t deadline_ns) {
+  if (pred()) return true;
+  while (!impl_->queue.empty() && impl_->queue.top().time <= deadline_ns) {
+    if (!impl_->step()) return false;
+    if (pred()) return true;
+  }
+  return false;
+}
+
+Result Simulation::run_all() {
+  Impl& m = *impl_;
+  m.run_until(m.end_ns);
+  if (m.invariant.empty() && m.o.check_liveness && m.o.nemesis_enabled) m.check_liveness();
+  if (m.invariant.empty() && m.o.check_linearizability && !m.history.empty()) {
+    m.check_linearizability();
+  }
+  Result r;
+  r.ok = m.invariant.empty();
+  r.invariant = m.invariant;
+  r.detail = m.detail;
+  r.trace_tail = trace_tail();
+  r.replay = replay_command(m.o);
+  r.stats = m.stats;
+  return r;
+}
+
+int64_t Simulation::now() const { return impl_->now; }
+int64_t Simulation::ticks_to_ns(double ticks) const {
+  return static_cast<int64_t>(ticks * static_cast<double>(impl_->o.tick_ns));
+}
+const Options& Simulation::options() const { return impl_->o; }
+int Simulation::size() const { return static_cast<int>(impl_->nodes.size()); }
+bool Simulation::up(int i) const { return impl_->nodes[i].up; }
+const raft::Raft& Simulation::raft(int i) const { return *impl_->nodes[i].raft; }
+int Simulation::leader() const { return impl_->current_leader(); }
+bool Simulation::ok() const { return impl_->invariant.empty(); }
+const std::string& Simulation::invariant() const { return impl_->invariant; }
+const std::string& Simulation::detail() const { return impl_->detail; }
+const Stats& Simulation::stats() const { return impl_->stats; }
+std::vector<std::string> Simulation::trace_tail() const {
+  return {impl_->trace.begin(), impl_->trace.end()};
+}
+
+void Simulation::isolate(int i) {
+  impl_->do_split({i});
+  impl_->log("isolate " + impl_->nodes[i].id);
+}
+void Simulation::block(int from, int to) {
+  impl_->blocked[from][to] = 1;
+  impl_->log("block " + impl_->nodes[from].id + "-/->" + impl_->nodes[to].id);
+}
+void Simulation::split(const std::vector<int>& side) {
+  impl_->do_split(side);
+  impl_->log("split " + impl_->side_str(side));
+}
+void Simulation::heal() {
+  impl_->do_heal();
+  impl_->log("heal");
+}
+void Simulation::crash(int i) { impl_->crash(impl_->nodes[i], "(by hand)"); }
+void Simulation::restart(int i) { impl_->restart(impl_->nodes[i]); }
+
+bool Simulation::propose_at(int i, std::string data) {
+  auto& n = impl_->nodes[i];
+  if (!n.up || !n.raft->propose(std::move(data))) return false;
+  impl_->request_drive(n);
+  return true;
+}
+
+bool Simulation::check_linearizability() {
+  return impl_->invariant.empty() && impl_->check_linearizability();
+}
+bool Simulation::check_liveness() { return impl_->invariant.empty() && impl_->check_liveness(); }
+
+Result run(const Options& o) {
+  Simulation s(o);
+  return s.run_all();
+}
+
+std::optional<double> measure_failover(const Options& opt, FailoverMode mode) {
+  Options o = opt;
+  o.clients_enabled = false;
+  o.nemesis_enabled = false;
+  o.check_linearizability = false;
+  Simulation s(o);
+  int64_t e = s.ticks_to_ns(o.election_tick);
+  auto settled = [&] {
+    int l = s.leader();
+    return l >= 0 && s.raft(l).log().term_at(s.raft(l).commit_index()) == s.raft(l).term();
+  };
+  if (!s.run_until(settled, 100 * e)) return std::nullopt;
+  // Let heartbeats flow for a random while so the failure lands at a random
+  // phase of the followers' election timers.
+  std::mt19937_64 rng(o.seed * 0x9e3779b97f4a7c15ULL + 1);
+  s.run_until(s.now() + 2 * e + static_cast<int64_t>(rng() % static_cast<uint64_t>(2 * e)));
+  int old = s.leader();
+  if (old < 0) return std::nullopt;
+  uint64_t old_term = s.raft(old).term();
+  int64_t t0 = s.now();
+  if (mode == FailoverMode::kCrash) {
+    s.crash(old);
+  } else {
+    s.isolate(old);
+  }
+  auto replaced = [&] {
+    for (int i = 0; i < s.size(); ++i) {
+      if (i == old || !s.up(i)) continue;
+      const raft::Raft& r = s.raft(i);
+      if (r.role() == Role::kLeader && r.term() > old_term &&
+          r.log().term_at(r.commit_index()) == r.term()) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (!s.run_until(replaced, t0 + 100 * e) || !s.ok()) return std::nullopt;
+  return static_cast<double>(s.now() - t0) / static_cast<double>(o.tick_ns);
+}
+
+}  // namespace raftkv::sim

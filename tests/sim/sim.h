@@ -1,0 +1,189 @@
+// Deterministic simulation of a raftkv cluster: N Raft state machines in one
+// process, driven exactly like src/maelstrom/node.cc drives them (persist the
+// Ready, then send, then apply, then advance), over a simulated network and
+// simulated disks, with simulated clients whose histories are checked for
+// linearizability.
+//
+// Everything is a function of Options (the seed included): one std::mt19937_64
+// feeds every random choice, simulated time is an integer count of
+// nanoseconds, and events are ordered by (time, sequence number). No wall
+// clock is read, so `raft-sim --seed S ...` replays a run exactly.
+//
+// Faults: per-message delay (reordering), loss, duplication; partitions
+// (majority/minority splits, one-way links, an isolated leader); crashes that
+// keep only what was persisted (including crashes in the middle of handling a
+// Ready) followed by restarts; per-node clock skew.
+//
+// Checked after every event (see Simulation::check_invariants): election
+// safety, log matching, leader completeness, state machine safety, commit
+// monotonicity, applied <= commit, and the persistence contract (no message
+// leaves a node before what it depends on is on its disk). At the end the
+// client history is checked with lin::check.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "linearizability/history.h"
+#include "raft/raft.h"
+
+namespace raftkv::sim {
+
+enum class Scenario {
+  kBasic,       // delays and reordering only
+  kLossy,       // + loss, duplication, long delays
+  kPartitions,  // + splits, one-way links, isolated leaders
+  kCrashes,     // + crashes (also mid-Ready) and restarts, whole-cluster restarts
+  kSkew,        // + strongly skewed, jittery clocks
+  kChaos,       // all of the above
+};
+const char* to_string(Scenario s);
+std::optional<Scenario> parse_scenario(std::string_view name);
+std::vector<Scenario> all_scenarios();
+
+struct Options {
+  uint64_t seed = 1;
+  int nodes = 3;
+  Scenario scenario = Scenario::kChaos;
+  // Simulated duration in ticks (`--steps`). The last `quiet_ticks` of it are
+  // fault-free so that liveness can be checked at the end.
+  int ticks = 2000;
+  int quiet_ticks = 500;
+
+  // Production defaults (src/maelstrom/node.h): tick 10 ms, heartbeat 50 ms,
+  // election timeout 500 ms.
+  int64_t tick_ns = 10'000'000;
+  int election_tick = 50;
+  int heartbeat_tick = 5;
+  size_t max_inflight = 64;
+  size_t max_entries_per_msg = 1024;
+  // In fault scenarios, half the seeds use tiny max_entries_per_msg and
+  // max_inflight instead (chosen from the seed, so replays are exact).
+  bool vary_flow_control = true;
+  bool pre_vote = true;
+  bool check_quorum = true;
+
+  // One-way network delay, uniform in [min, max] (scenarios add long tails).
+  int64_t delay_min_ns = 100'000;
+  int64_t delay_max_ns = 3'000'000;
+
+  int clients = 5;
+  int keys = 3;
+  double read_via_log = 0.2;      // fraction of reads that go through the log
+  int64_t think_max_ns = 40'000'000;
+  int64_t client_timeout_ns = 1'000'000'000;
+
+  bool clients_enabled = true;
+  bool nemesis_enabled = true;  // scenario faults; off for hand-driven tests
+  bool check_linearizability = true;
+  bool check_liveness = true;
+  // Full scan of every log against the log-matching table after every event
+  // (it is otherwise done incrementally per Ready and fully every 256 events).
+  bool paranoid = false;
+  bool trace = false;  // print every trace line to stderr as it happens
+  size_t trace_tail = 40;
+};
+
+// The one-line command that replays `o` with raft-sim.
+std::string replay_command(const Options& o, std::string_view binary = "build/raft-sim");
+
+struct Stats {
+  uint64_t events = 0;
+  uint64_t messages_sent = 0;
+  uint64_t messages_delivered = 0;
+  uint64_t append_msgs = 0;
+  uint64_t appended_entries = 0;  // entries carried by append messages
+  size_t max_entries_in_append = 0;
+  size_t max_appends_in_flight = 0;  // to one follower, at any moment
+  uint64_t elections = 0;            // distinct (term, leader) pairs
+  uint64_t max_term = 0;
+  uint64_t crashes = 0;
+  uint64_t crashes_mid_ready = 0;
+  uint64_t partitions = 0;
+  uint64_t max_commit = 0;
+  uint64_t ops_ok = 0, ops_fail = 0, ops_info = 0;
+  uint64_t reads_ok = 0, writes_ok = 0, cas_ok = 0;
+  std::string lin_verdict = "skipped";
+  double lin_seconds = 0;
+};
+
+struct Result {
+  bool ok = true;
+  std::string invariant;  // which check failed, e.g. "election-safety"
+  std::string detail;
+  std::vector<std::string> trace_tail;
+  std::string replay;
+  Stats stats;
+};
+
+// Runs one seed of a scenario from start to end, including the final
+// linearizability and liveness checks.
+Result run(const Options& o);
+
+// Leader failover: let a cluster settle, then crash (or isolate) the leader
+// at a random moment and count ticks until another node is leader and has
+// committed an entry of its own term. nullopt if that never happened within
+// 100 election timeouts.
+enum class FailoverMode { kCrash, kIsolate };
+std::optional<double> measure_failover(const Options& o, FailoverMode mode);
+
+// ---------------------------------------------------------------------------
+// The simulation itself, public so tests can drive it by hand.
+
+class Simulation {
+ public:
+  explicit Simulation(Options o);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // Runs events until simulated time `t_ns` (or a violation).
+  void run_until(int64_t t_ns);
+  // Runs until pred() holds after an event, or time `deadline_ns`; true if it held.
+  bool run_until(const std::function<bool()>& pred, int64_t deadline_ns);
+  // The whole scripted run: faults, then the quiet phase, then final checks.
+  Result run_all();
+
+  int64_t now() const;
+  int64_t ticks_to_ns(double ticks) const;
+  const Options& options() const;
+  int size() const;
+  bool up(int i) const;
+  const raft::Raft& raft(int i) const;
+  // The live node that is leader with the highest term, or -1.
+  int leader() const;
+  bool ok() const;
+  const std::string& invariant() const;  // empty while ok
+  const std::string& detail() const;
+  const Stats& stats() const;
+  std::vector<std::string> trace_tail() const;
+
+  // Hand-driven faults (also used by the scripted nemesis).
+  void isolate(int i);                       // cut i off from every node, both ways
+  void block(int from, int to);              // one-way: from's messages to `to` are lost
+  void split(const std::vector<int>& side);  // side vs the rest, both ways
+  void heal();
+  void crash(int i);
+  void restart(int i);
+  // Proposes `data` at node i as if a client had; false if i is not leader.
+  bool propose_at(int i, std::string data);
+
+  // Final checks, normally done by run_all(). Return ok().
+  bool check_linearizability();
+  bool check_liveness();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace raftkv::sim

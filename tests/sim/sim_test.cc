@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include "sim/sim.h"
+TEST(Sim, Placeholder) {}

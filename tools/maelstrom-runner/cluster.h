@@ -1,0 +1,56 @@
+// The node processes of one run, with Maelstrom's init handshake, and the
+// fault operations the nemesis uses.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client.h"
+#include "nemesis.h"
+#include "process.h"
+#include "problems.h"
+
+namespace runner {
+
+class Cluster : public ClusterControl {
+ public:
+  Cluster(EventLoop& loop, Network& net, Problems& problems, const Options& opts,
+          const std::string& run_dir, int* next_client);
+
+  bool start_all(std::string* error);
+  // Sends init to every node; returns once all answered or 10 s passed.
+  bool init_all(std::string* error);
+  // Restarts nodes that died on their own, so the final reads can reach them.
+  void restart_crashed();
+  int pending_inits() const { return pending_inits_; }
+  void stop_all();
+  std::vector<NodeProcess*> processes() const;
+  int64_t crashes() const { return crashes_; }
+
+  const std::vector<std::string>& node_ids() const override { return ids_; }
+  void kill(const std::string& node) override;
+  void restart(const std::string& node) override;
+  void pause(const std::string& node) override;
+  void resume(const std::string& node) override;
+  void partition(const Grudge& grudge) override;
+  void heal_partition() override;
+
+ private:
+  NodeProcess& proc(const std::string& node);
+  void send_init(const std::string& node, bool restart);
+
+  EventLoop& loop_;
+  Network& net_;
+  Problems& problems_;
+  const Options& opts_;
+  int* next_client_;
+  std::vector<std::string> ids_;
+  std::vector<std::unique_ptr<NodeProcess>> procs_;
+  std::vector<std::unique_ptr<Client>> init_clients_;
+  int pending_inits_ = 0;
+  int init_failures_ = 0;
+  int64_t crashes_ = 0;
+};
+
+}  // namespace runner

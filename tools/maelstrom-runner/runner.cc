@@ -1,0 +1,178 @@
+#include "runner.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "clock.h"
+#include "cluster.h"
+#include "final_reads.h"
+#include "plots.h"
+#include "results.h"
+#include "workload.h"
+
+namespace runner {
+namespace {
+
+namespace fs = std::filesystem;
+
+// store/lin-kv/20250101T120000.123, as Jepsen names runs.
+std::string make_run_dir(const Options& opts) {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  int ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%S", std::localtime(&t));
+  std::string name = fmt::format("{}.{:03d}", buf, ms);
+  fs::path base = fs::path(opts.store) / opts.workload;
+  fs::path dir = base / name;
+  for (int i = 1; fs::exists(dir); ++i) dir = base / fmt::format("{}-{}", name, i);
+  fs::create_directories(dir);
+  // Relative links keep the store movable.
+  for (auto [link, target] : {std::pair{fs::path(opts.store) / "latest", fs::path(opts.workload) / dir.filename()},
+                              std::pair{base / "latest", dir.filename()}}) {
+    std::error_code ec;
+    fs::remove(link, ec);
+    fs::create_symlink(target, link, ec);
+  }
+  return dir.string();
+}
+
+class Progress {
+ public:
+  Progress(double limit_s) : limit_s_(limit_s), tty_(isatty(2)) {}
+  void show(double elapsed, const WorkloadCounts& c, const std::string& faults, const char* phase) {
+    int64_t now = mono_ns();
+    if (!tty_ && now - last_ < 10 * kSec) return;
+    last_ = now;
+    std::string line = fmt::format("[{:6.1f}/{:.0f} s] {} ok {} info {} fail {} | faults: {}", elapsed,
+                                   limit_s_, phase, c.ok, c.info, c.fail, faults);
+    if (tty_) fmt::print(stderr, "\r\033[K{}", line);
+    else fmt::print(stderr, "{}\n", line);
+  }
+  void done() {
+    if (tty_) fmt::print(stderr, "\n");
+  }
+
+ private:
+  double limit_s_;
+  bool tty_;
+  int64_t last_ = 0;
+};
+
+int run_one(const Options& opts, uint64_t seed) {
+  std::string run_dir = make_run_dir(opts);
+  fmt::print(stderr, "maelstrom-runner: {} nodes, concurrency {}, seed {}, results in {}\n",
+             opts.nodes.size(), opts.concurrency, seed, run_dir);
+  // One stream per component, so e.g. the nemesis' choices for a seed do not
+  // depend on how many operations the workload happened to draw meanwhile.
+  auto lo = static_cast<uint32_t>(seed), hi = static_cast<uint32_t>(seed >> 32);
+  std::seed_seq s1{lo, hi, 1u}, s2{lo, hi, 2u}, s3{lo, hi, 3u};
+  std::mt19937_64 rng(s1), net_rng(s2), nemesis_rng(s3);
+  EventLoop loop;
+  Problems problems;
+  Network net(loop, net_rng, opts.latency_ms, opts.latency_dist, problems);
+  int next_client = opts.concurrency;  // c0..c(C-1) are the workers
+  Cluster cluster(loop, net, problems, opts, run_dir, &next_client);
+  auto procs = cluster.processes();
+  loop.add_tick([&procs] { reap_children(procs); });
+
+  auto fail_setup = [&](const std::string& why) {
+    cluster.stop_all();
+    fmt::print(stderr, "error: {}\n", why);
+    for (const auto& [kind, k] : problems.kinds())
+      for (const auto& e : k.examples) fmt::print(stderr, "  {}: {}\n", kind, e);
+    return 2;
+  };
+  std::string error;
+  if (!cluster.start_all(&error)) return fail_setup(error);
+  if (!cluster.init_all(&error)) return fail_setup(error);
+
+  int64_t t0 = mono_ns();
+  HistoryLog history(t0, run_dir);
+  // Maelstrom's client timeout.
+  int64_t timeout = std::max<int64_t>(kSec, 10 * opts.latency_ms * kMs);
+  LinKvGenerator gen({opts.concurrency, static_cast<int>(opts.nodes.size()), opts.process_limit,
+                      opts.per_key_limit, opts.mix},
+                     rng);
+  Workload workload(loop, net, rng, gen, history, opts.nodes, opts.concurrency, opts.rate, timeout);
+  Nemesis nemesis(loop, nemesis_rng, cluster, history, opts.nemesis, opts.nemesis_interval_s);
+
+  int64_t end = t0 + static_cast<int64_t>(opts.time_limit_s * kSec);
+  Progress progress(opts.time_limit_s);
+  const char* phase = "run";
+  std::function<void()> show = [&] {
+    progress.show((mono_ns() - t0) / 1e9, workload.counts(), nemesis.describe_active(), phase);
+    loop.after(kSec / 2, show);
+  };
+  show();
+  workload.start(end);
+  nemesis.start(end);
+  loop.run_until([&] { return workload.finished(); });
+  double duration_s = (mono_ns() - t0) / 1e9;
+
+  // Heal everything, let the cluster settle, then read every key everywhere.
+  phase = "heal";
+  nemesis.heal_all();
+  cluster.restart_crashed();
+  int64_t heal_deadline = mono_ns() + 10 * kSec;
+  loop.run_until([&] { return cluster.pending_inits() == 0 || mono_ns() >= heal_deadline; });
+  int64_t settle = mono_ns() + static_cast<int64_t>(opts.recovery_s * kSec);
+  loop.run_until([&] { return mono_ns() >= settle; });
+  phase = "final reads";
+  FinalReads finals(loop, net, history, opts.nodes, workload.keys_used(),
+                    workload.next_free_process(), next_client, timeout);
+  next_client += opts.nodes.size();
+  finals.start(mono_ns() + static_cast<int64_t>(opts.final_timeout_s * kSec));
+  loop.run_until([&] { return finals.finished(); });
+  progress.show((mono_ns() - t0) / 1e9, workload.counts(), "none", "done");
+  progress.done();
+  cluster.stop_all();
+  history.flush();
+
+  RunResult r;
+  lin::CheckOptions copts;
+  copts.budget = std::chrono::milliseconds(static_cast<int64_t>(opts.check_budget_s * 1000));
+  r.check = lin::check(history.events(), copts);
+  r.stats = compute_stats(history.ops(), net.stats(), duration_s);
+  r.final_unread = finals.unread();
+  if (finals.unread() > 0)
+    problems.add("final-reads-incomplete",
+                 fmt::format("{} key/node pairs had no ok read within {} s after healing",
+                             finals.unread(), opts.final_timeout_s));
+  r.availability_required = opts.availability;
+  if (opts.availability) r.availability_ok = r.stats.availability >= *opts.availability;
+  r.verdict = overall_verdict(r);
+  write_results_json(run_dir + "/results.json", opts, r, history, problems);
+  if (opts.plots) {
+    std::string warning;
+    if (!write_plots(run_dir, history, opts.time_limit_s, &warning))
+      fmt::print(stderr, "warning: {}\n", warning);
+  }
+  fmt::print("{}", summary_text(r, problems));
+  fmt::print("results: {}\n", run_dir);
+  const char* word = r.verdict == lin::Verdict::kValid     ? "Everything looks good! ヽ(‘ー`)ノ"
+                     : r.verdict == lin::Verdict::kInvalid ? "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
+                                                           : "Errors occurred during analysis, but no anomalies found. ಠ~ಠ";
+  fmt::print("{}\n", word);
+  return exit_code(r.verdict);
+}
+
+}  // namespace
+
+int run_tests(const Options& opts) {
+  int worst = 0;
+  for (int i = 0; i < opts.test_count; ++i) {
+    if (opts.test_count > 1) fmt::print(stderr, "maelstrom-runner: test {} of {}\n", i + 1, opts.test_count);
+    int rc = run_one(opts, opts.seed + i);
+    if (rc != 0) return rc;
+    worst = std::max(worst, rc);
+  }
+  return worst;
+}
+
+}  // namespace runner
