@@ -8,7 +8,8 @@ DIR=${1:?usage: stop-etcd.sh DIR}
 PIDS=()
 if [ -f "$DIR/etcd.pids" ]; then
   for pid in $(cat "$DIR/etcd.pids"); do
-    # Only signal a pid that is still an etcd: pids get reused.
+    # Only signal a real pid that is still an etcd: pids get reused.
+    [[ $pid =~ ^[0-9]+$ && $pid -gt 1 ]] || continue
     if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = etcd ]; then
       kill -TERM "$pid" 2>/dev/null && PIDS+=("$pid")
     fi

@@ -3,6 +3,7 @@
 // ports in a temp dir and are skipped when no etcd binary is on PATH.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,13 +14,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -33,6 +32,7 @@ class Proc {
     int in[2], out[2];
     if (pipe(in) != 0 || pipe(out) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork");
     if (pid_ == 0) {
       dup2(in[0], 0);
       dup2(out[1], 1);
@@ -86,7 +86,9 @@ class Proc {
     }
   }
   // Signals the child and reaps it; true if it exited within timeout_ms.
+  // Never kill() a pid <= 0: -1 would signal every process we may signal.
   bool stop(int sig, int timeout_ms) {
+    if (pid_ <= 0) return true;
     kill(pid_, sig);
     return wait_exit(timeout_ms);
   }
@@ -94,6 +96,7 @@ class Proc {
 
  private:
   bool wait_exit(int timeout_ms) {
+    if (pid_ <= 0) return true;
     for (int waited = 0; waited <= timeout_ms; waited += 10) {
       if (waitpid(pid_, &status_, WNOHANG) == pid_) {
         pid_ = -1;
@@ -125,13 +128,17 @@ TEST(Noop, AnswersEveryRequestInOrder) {
   {
     Proc p({ETCD_ADAPTER_BIN, "--noop"}, dir + "/stderr");
     p.send(line("c1", {{"type", "read"}, {"msg_id", 1}, {"key", 1}}));
-    p.send(line("c0", {{"type", "init"}, {"msg_id", 1}, {"node_id", "n1"},
-                       {"node_ids", {"n0", "n1"}}}));
+    p.send(line("c0",
+                {{"type", "init"}, {"msg_id", 1}, {"node_id", "n1"}, {"node_ids", {"n0", "n1"}}}));
     p.send(line("c1", {{"type", "read"}, {"msg_id", 2}, {"key", 1}}));
     p.send(line("c1", {{"type", "write"}, {"msg_id", 3}, {"key", 1}, {"value", 5}}));
     p.send(line("c2", {{"type", "cas"}, {"msg_id", 4}, {"key", "1"}, {"from", 5}, {"to", 6}}));
     p.send(line("c2", {{"type", "cas"}, {"msg_id", 5}, {"key", 1}, {"from", 5}}));
-    p.send(line("c2", {{"type", "cas"}, {"msg_id", 6}, {"key", 1}, {"from", 5}, {"to", 6},
+    p.send(line("c2", {{"type", "cas"},
+                       {"msg_id", 6},
+                       {"key", 1},
+                       {"from", 5},
+                       {"to", 6},
                        {"create_if_not_exists", 1}}));
     p.send(line("c1", {{"type", "frobnicate"}, {"msg_id", 7}}));
     p.send("not json");
@@ -265,7 +272,7 @@ TEST_F(WithEtcd, KeysAreJsonText) {
 TEST_F(WithEtcd, CasCreateIfNotExists) {
   EXPECT_EQ(cas("c", 0, 5, true)["type"], "cas_ok");  // absent: created
   EXPECT_EQ(read("c")["value"], 5);
-  EXPECT_EQ(cas("c", 0, 6, true)["code"], 22);  // present and different
+  EXPECT_EQ(cas("c", 0, 6, true)["code"], 22);        // present and different
   EXPECT_EQ(cas("c", 5, 6, true)["type"], "cas_ok");  // present and equal
   EXPECT_EQ(read("c")["value"], 6);
 }
@@ -273,8 +280,8 @@ TEST_F(WithEtcd, CasCreateIfNotExists) {
 TEST_F(WithEtcd, ManyRequestsInFlight) {
   const int n = 64;
   for (int i = 0; i < n; ++i) {
-    adapter_->send(line("c" + std::to_string(i), {{"type", "write"}, {"msg_id", 1000 + i},
-                                                  {"key", i}, {"value", i}}));
+    adapter_->send(line("c" + std::to_string(i),
+                        {{"type", "write"}, {"msg_id", 1000 + i}, {"key", i}, {"value", i}}));
   }
   std::vector<bool> seen(n);
   for (int i = 0; i < n; ++i) {

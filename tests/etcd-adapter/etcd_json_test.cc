@@ -36,7 +36,8 @@ TEST(Bodies, CasComparesValueAndRangesOnFailure) {
             R"("failure":[{"request_put":{"key":"ImEi","value":"Mg=="}}]})");
 }
 
-const char* kHeader = R"("header":{"cluster_id":"1","member_id":"2","revision":"3","raft_term":"2"})";
+const char* kHeader =
+    R"("header":{"cluster_id":"1","member_id":"2","revision":"3","raft_term":"2"})";
 
 TEST(Decode, Range) {
   Outcome o = decode_range(std::string("{") + kHeader +
@@ -49,18 +50,20 @@ TEST(Decode, Range) {
 }
 
 TEST(Decode, Cas) {
-  const std::string ok = std::string("{") + kHeader +
-                         R"(,"succeeded":true,"responses":[{"response_put":{"header":{"revision":"3"}}}]})";
+  const std::string ok =
+      std::string("{") + kHeader +
+      R"(,"succeeded":true,"responses":[{"response_put":{"header":{"revision":"3"}}}]})";
   const std::string absent = std::string("{") + kHeader +
                              R"(,"responses":[{"response_range":{"header":{"revision":"3"}}}]})";
   const std::string differs =
       std::string("{") + kHeader +
       R"(,"responses":[{"response_range":{"header":{"revision":"3"},"kvs":[{"key":"ImEi",)"
       R"("create_revision":"2","mod_revision":"3","version":"2","value":"Mg=="}],"count":"1"}}]})";
-  const std::string put_on_failure = std::string("{") + kHeader +
-                                     R"(,"responses":[{"response_put":{"header":{"revision":"4"}}}]})";
-  const std::string range_on_success =
-      std::string("{") + kHeader + R"(,"succeeded":true,)" + differs.substr(differs.find("\"responses"));
+  const std::string put_on_failure =
+      std::string("{") + kHeader +
+      R"(,"responses":[{"response_put":{"header":{"revision":"4"}}}]})";
+  const std::string range_on_success = std::string("{") + kHeader + R"(,"succeeded":true,)" +
+                                       differs.substr(differs.find("\"responses"));
 
   EXPECT_EQ(decode_cas(ok, false).kind, Kind::kOk);
   EXPECT_EQ(decode_cas(absent, false).kind, Kind::kNotFound);

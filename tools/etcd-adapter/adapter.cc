@@ -15,7 +15,9 @@ using maelstrom::Json;
 // The stored form of a Maelstrom key or value: its JSON text with object
 // members sorted, so equal JSON gives equal bytes for etcd's compare.
 // Keys 3 and "3" stay distinct, as in raftkv.
-std::string canonical(const Json& j) { return nlohmann::json::parse(j.dump()).dump(); }
+std::string canonical(const Json& j) {
+  return nlohmann::json::parse(j.dump()).dump();
+}
 
 }  // namespace
 
@@ -139,7 +141,9 @@ void Adapter::on_result(HttpResult& r) {
     case Kind::kOk:
       if (p.op == Op::kRead) {
         Json v = Json::parse(o.value, nullptr, false);
-        if (v.is_discarded()) return reply_error(p.client, p.msg_id, 11, "stored value is not JSON");
+        if (v.is_discarded()) {
+          return reply_error(p.client, p.msg_id, 11, "stored value is not JSON");
+        }
         return reply(p.client, p.msg_id, "read_ok", [&](Json& j) { j["value"] = std::move(v); });
       }
       return reply(p.client, p.msg_id, p.op == Op::kWrite ? "write_ok" : "cas_ok");

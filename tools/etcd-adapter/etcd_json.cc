@@ -1,7 +1,6 @@
 #include "etcd_json.h"
 
 #include <array>
-
 #include <nlohmann/json.hpp>
 
 namespace raftkv::etcd {
@@ -13,7 +12,9 @@ using Kind = Outcome::Kind;
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-Outcome bad(std::string why) { return {Kind::kBadReply, std::move(why)}; }
+Outcome bad(std::string why) {
+  return {Kind::kBadReply, std::move(why)};
+}
 
 // The first kv of a range response, or null when the key is absent.
 Outcome from_range(const json& r, Kind found) {
@@ -91,8 +92,8 @@ std::string put_body(std::string_view key, std::string_view value) {
 std::string cas_body(std::string_view key, std::string_view from, std::string_view to,
                      bool create_if_not_exists) {
   const std::string k = base64_encode(key);
-  const std::string put = "{\"request_put\":{\"key\":\"" + k + "\",\"value\":\"" +
-                          base64_encode(to) + "\"}}";
+  const std::string put =
+      "{\"request_put\":{\"key\":\"" + k + "\",\"value\":\"" + base64_encode(to) + "\"}}";
   const std::string range = "{\"request_range\":{\"key\":\"" + k + "\"}}";
   const bool inverted = create_if_not_exists;
   return "{\"compare\":[{\"key\":\"" + k + "\",\"target\":\"VALUE\",\"result\":\"" +

@@ -14,9 +14,9 @@ namespace raftkv::etcd {
 
 struct HttpResult {
   uint64_t id = 0;
-  long status = 0;           // HTTP status, 0 if no response arrived
-  bool sent = true;          // false when the request certainly never left (connect failed)
-  std::string error;         // transport error text, empty on a complete response
+  long status = 0;    // HTTP status, 0 if no response arrived
+  bool sent = true;   // false when the request certainly never left (connect failed)
+  std::string error;  // transport error text, empty on a complete response
   std::string body;
 };
 

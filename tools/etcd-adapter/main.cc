@@ -100,6 +100,15 @@ int main(int argc, char** argv) {
         http.post(id, url, std::move(body));
       });
 
+  // One bad line must not take the node down with every request in flight.
+  auto handle = [&](std::string_view line) {
+    try {
+      adapter.handle_line(line);
+    } catch (const std::exception& e) {
+      std::cerr << "etcd-adapter: dropped a message: " << e.what() << std::endl;
+    }
+  };
+
   // One thread: wait for stdin or etcd, handle what arrived, then write all
   // replies produced in this round with one write().
   std::string in;
@@ -115,10 +124,10 @@ int main(int argc, char** argv) {
       for (size_t nl; (nl = in.find('\n', start)) != std::string::npos; start = nl + 1) {
         std::string_view line(in.data() + start, nl - start);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (!line.empty()) adapter.handle_line(line);
+        if (!line.empty()) handle(line);
       }
       in.erase(0, start);
-      if (eof && !in.empty()) adapter.handle_line(in);  // a last line without '\n'
+      if (eof && !in.empty()) handle(in);  // a last line without '\n'
     }
     http.perform([&](raftkv::etcd::HttpResult& r) { adapter.on_result(r); });
     if (!out.empty()) flush(out);
