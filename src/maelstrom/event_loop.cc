@@ -81,7 +81,7 @@ int run_event_loop(Node& node, Output& out, const LoopOptions& o) {
           continue;
         }
         if (n == 0) {
-          reader.finish(on_line);
+          reader.finish(on_line, on_oversized);
           eof = true;
           drain_deadline = Clock::now() + std::chrono::milliseconds(o.drain_ms);
         } else if (errno == EINTR) {

@@ -31,9 +31,13 @@ void LineReader::feed(std::string_view bytes, const std::function<void(std::stri
   }
 }
 
-void LineReader::finish(const std::function<void(std::string_view)>& on_line) {
+void LineReader::finish(const std::function<void(std::string_view)>& on_line,
+                        const std::function<void(size_t)>& on_oversized) {
+  if (discarding_ && on_oversized) on_oversized(discarded_);
   if (!discarding_ && !partial_.empty()) on_line(partial_);
   partial_.clear();
+  discarding_ = false;
+  discarded_ = 0;
 }
 
 }  // namespace raftkv::maelstrom

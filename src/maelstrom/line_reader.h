@@ -16,8 +16,10 @@ class LineReader {
   // on_oversized once for each line that exceeded the limit.
   void feed(std::string_view bytes, const std::function<void(std::string_view)>& on_line,
             const std::function<void(size_t)>& on_oversized);
-  // End of input: a final unterminated line still counts.
-  void finish(const std::function<void(std::string_view)>& on_line);
+  // End of input: a final unterminated line still counts (or is reported
+  // as oversized).
+  void finish(const std::function<void(std::string_view)>& on_line,
+              const std::function<void(size_t)>& on_oversized = nullptr);
 
  private:
   size_t max_;

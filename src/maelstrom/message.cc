@@ -16,6 +16,8 @@ namespace {
 std::optional<int64_t> int_field(const Json& body, const char* name) {
   auto it = body.find(name);
   if (it == body.end() || !it->is_number_integer()) return std::nullopt;
+  // An id beyond int64 could not be echoed faithfully: treat it as invalid.
+  if (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(INT64_MAX)) return std::nullopt;
   return it->get<int64_t>();
 }
 

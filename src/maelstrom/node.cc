@@ -93,7 +93,8 @@ void Node::handle(const Message& m) {
   const std::string type = m.type();
   std::optional<int64_t> msg_id = m.msg_id();
   if (m.body.contains("msg_id") && !msg_id) {
-    std::cerr << "raftkv: ignoring message with a non-integer msg_id from " << m.src << std::endl;
+    std::cerr << "raftkv: ignoring message from " << m.src
+              << " whose msg_id is not an integer in the int64 range" << std::endl;
     return;
   }
   ReplyTo to{m.src, msg_id.value_or(0), {}, 0};
@@ -161,10 +162,12 @@ void Node::handle_init(const Message& m) {
   if (!ok) {
     std::cerr << "raftkv: malformed init: " << m.body.dump() << std::endl;
     if (m.msg_id()) {
-      id_ = m.dest;
+      // Before init we have no id of our own: answer as the addressee.
+      bool borrowed = !raft_;
+      if (borrowed) id_ = m.dest;
       reply_error(to, ErrorCode::kMalformedRequest,
                   "init needs a string node_id and node_ids, an array of strings including it");
-      id_.clear();
+      if (borrowed) id_.clear();
     }
     return;
   }

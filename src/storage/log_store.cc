@@ -75,6 +75,16 @@ LogStore::LogStore(const std::string& dir) {
   db_.reset(raw);
   log_cf_ = handles_[1];
   meta_cf_ = handles_[2];
+  // save() must know where the log ends even before load() runs, so that
+  // new entries replace a stale suffix.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, log_cf_));
+  it->SeekToLast();
+  if (it->Valid() && it->key().size() == 8) last_index_ = get_u64(it->key().ToStringView());
+  std::string v;
+  if (db_->Get({}, meta_cf_, kBaseKey, &v).ok() && v.size() == 16) {
+    base_index_ = get_u64(v);
+    last_index_ = std::max(last_index_, base_index_);
+  }
 }
 
 LogStore::~LogStore() {

@@ -1,16 +1,15 @@
 // End-to-end tests: run the maelstrom-runner binary against fixture nodes and
 // check its verdict (exit status) and its outputs. Broken nodes must be
 // caught; the correct fixture must pass.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -64,7 +63,9 @@ RunnerRun run_runner(std::vector<std::string> args) {
   return r;
 }
 
-std::string fixture(const std::string& name) { return std::string(FIXTURE_DIR) + "/fixture-" + name; }
+std::string fixture(const std::string& name) {
+  return std::string(FIXTURE_DIR) + "/fixture-" + name;
+}
 
 nlohmann::json results(const RunnerRun& r) {
   std::ifstream in(r.store / "store" / "latest" / "results.json");
@@ -72,10 +73,29 @@ nlohmann::json results(const RunnerRun& r) {
 }
 
 TEST(Runner, CorrectNodeIsValidUnderPartitionsAndPauses) {
-  RunnerRun r = run_runner({"test", "-w", "lin-kv", "--bin", fixture("memory-kv"), "--node-count", "3",
-                      "--concurrency", "2n", "--time-limit", "6", "--rate", "100", "--latency", "5",
-                      "--latency-dist", "uniform", "--nemesis", "partition,pause",
-                      "--nemesis-interval", "1", "--seed", "42"});
+  RunnerRun r = run_runner({"test",
+                            "-w",
+                            "lin-kv",
+                            "--bin",
+                            fixture("memory-kv"),
+                            "--node-count",
+                            "3",
+                            "--concurrency",
+                            "2n",
+                            "--time-limit",
+                            "6",
+                            "--rate",
+                            "100",
+                            "--latency",
+                            "5",
+                            "--latency-dist",
+                            "uniform",
+                            "--nemesis",
+                            "partition,pause",
+                            "--nemesis-interval",
+                            "1",
+                            "--seed",
+                            "42"});
   EXPECT_EQ(r.status, 0) << r.output;
   fs::path run = r.store / "store" / "latest";
   ASSERT_TRUE(fs::exists(run / "results.json")) << r.output;
@@ -100,33 +120,55 @@ TEST(Runner, CorrectNodeIsValidUnderPartitionsAndPauses) {
 }
 
 TEST(Runner, ClosedLoopSingleNodeIsValid) {
-  RunnerRun r = run_runner({"test", "--no-plots", "--bin", fixture("memory-kv"), "--node-count", "1", "--time-limit",
-                      "2", "--rate", "0", "--concurrency", "4n", "--seed", "1"});
+  RunnerRun r =
+      run_runner({"test", "--no-plots", "--bin", fixture("memory-kv"), "--node-count", "1",
+                  "--time-limit", "2", "--rate", "0", "--concurrency", "4n", "--seed", "1"});
   EXPECT_EQ(r.status, 0) << r.output;
   // Closed loop on a local node runs far beyond the default rate of 5/s.
   EXPECT_GT(results(r)["stats"]["ok"].get<int>(), 1000) << r.output;
 }
 
 TEST(Runner, NodesWithoutReplicationAreInvalid) {
-  RunnerRun r = run_runner({"test", "--no-plots", "-w", "lin-kv", "--bin", fixture("broken-local"), "--node-count", "3",
-                      "--time-limit", "5", "--rate", "50", "--seed", "7"});
+  RunnerRun r =
+      run_runner({"test", "--no-plots", "-w", "lin-kv", "--bin", fixture("broken-local"),
+                  "--node-count", "3", "--time-limit", "5", "--rate", "50", "--seed", "7"});
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("is not linearizable"), std::string::npos) << r.output;
   EXPECT_EQ(results(r)["valid?"], false);
 }
 
 TEST(Runner, EarlyAcknowledgedWritesAreInvalid) {
-  RunnerRun r = run_runner({"test", "--no-plots", "-w", "lin-kv", "--bin", fixture("broken-early-ack"), "--node-count",
-                      "3", "--time-limit", "5", "--rate", "100", "--latency", "10",
-                      "--latency-dist", "exponential", "--seed", "7"});
+  RunnerRun r =
+      run_runner({"test", "--no-plots", "-w", "lin-kv", "--bin", fixture("broken-early-ack"),
+                  "--node-count", "3", "--time-limit", "5", "--rate", "100", "--latency", "10",
+                  "--latency-dist", "exponential", "--seed", "7"});
   EXPECT_EQ(r.status, 1) << r.output;
 }
 
 TEST(Runner, NodeThatForgetsOnRestartIsInvalid) {
   // memory-kv keeps its data in memory only: correct until it is killed.
-  RunnerRun r = run_runner({"test", "--no-plots", "-w", "lin-kv", "--bin", fixture("memory-kv"), "--node-count", "1",
-                      "--time-limit", "6", "--rate", "50", "--nemesis", "kill",
-                      "--nemesis-interval", "1", "--seed", "3"});
+  // Short-lived keys leave many keys whose every write predates some kill,
+  // so the final reads find them gone whatever the timing.
+  RunnerRun r = run_runner({"test",
+                            "--no-plots",
+                            "-w",
+                            "lin-kv",
+                            "--bin",
+                            fixture("memory-kv"),
+                            "--node-count",
+                            "1",
+                            "--time-limit",
+                            "6",
+                            "--rate",
+                            "50",
+                            "--nemesis",
+                            "kill",
+                            "--nemesis-interval",
+                            "1",
+                            "--per-key-limit",
+                            "10",
+                            "--seed",
+                            "3"});
   EXPECT_EQ(r.status, 1) << r.output;
   auto j = results(r);
   bool killed = false;
@@ -137,24 +179,37 @@ TEST(Runner, NodeThatForgetsOnRestartIsInvalid) {
 TEST(Runner, AvailabilityThresholdFailsTheRun) {
   // Partitions cut n1/n2 off from n0, so proxied requests time out: the
   // history stays linearizable, but demanding total availability fails it.
-  RunnerRun r = run_runner({"test", "--no-plots", "--bin", fixture("memory-kv"), "--node-count", "3", "--time-limit",
-                      "4", "--rate", "50", "--nemesis", "partition", "--nemesis-interval", "0.5",
-                      "--availability", "total", "--seed", "5"});
+  RunnerRun r = run_runner({"test", "--no-plots", "--bin", fixture("memory-kv"), "--node-count",
+                            "3", "--time-limit", "4", "--rate", "50", "--nemesis", "partition",
+                            "--nemesis-interval", "0.5", "--availability", "total", "--seed", "5"});
   EXPECT_EQ(r.status, 1) << r.output;
   auto j = results(r);
   EXPECT_LT(j["availability"]["ok-fraction"].get<double>(), 1.0);
   EXPECT_EQ(j["availability"]["valid?"], false);
 }
 
+TEST(Runner, MalformedOutputIsReportedWithNodeAndLine) {
+  RunnerRun r =
+      run_runner({"test", "--no-plots", "--bin", fixture("memory-kv"), "--node-count", "1",
+                  "--time-limit", "1", "--rate", "20", "--seed", "1", "--", "--garbage"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("n0 wrote a line that is not a valid message"), std::string::npos)
+      << r.output;
+  auto problem = results(r)["problems"]["malformed-message"];
+  EXPECT_EQ(problem["count"], 1);
+  EXPECT_NE(problem["examples"][0].get<std::string>().find("hello, not json"), std::string::npos);
+}
+
 TEST(Runner, NodeThatNeverAnswersInitIsAnError) {
-  RunnerRun r = run_runner({"test", "--no-plots", "--bin", "/bin/sleep", "--node-count", "1", "--time-limit", "1",
-                      "--", "30"});
+  RunnerRun r = run_runner({"test", "--no-plots", "--bin", "/bin/sleep", "--node-count", "1",
+                            "--time-limit", "1", "--", "30"});
   EXPECT_EQ(r.status, 2) << r.output;
   EXPECT_NE(r.output.find("did not answer init"), std::string::npos) << r.output;
 }
 
 TEST(RunnerCli, UsageErrorsExitTwo) {
-  RunnerRun r = run_runner({"test", "--no-plots", "--bin", fixture("memory-kv"), "--node-count", "3", "--concurrency", "4"});
+  RunnerRun r = run_runner({"test", "--no-plots", "--bin", fixture("memory-kv"), "--node-count",
+                            "3", "--concurrency", "4"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("multiple of 2 x node count"), std::string::npos) << r.output;
   EXPECT_EQ(run_runner({"test"}).status, 2);
@@ -177,19 +232,18 @@ TEST_P(SharedHistory, CheckAgreesWithKnownVerdict) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Files, SharedHistory,
-    testing::Values(std::pair{"porcupine-etcd_etcd_002.jsonl", 0},
-                    std::pair{"porcupine-etcd_etcd_000.jsonl", 1},
-                    std::pair{"knossos_cas-register-bug.jsonl", 0},
-                    std::pair{"knossos_bad-analysis.jsonl", 1},
-                    std::pair{"knossos_mongodb-v0-ack-rollback-7.jsonl", 0}),
-    [](const auto& info) {
-      std::string s = info.param.first;
-      s = s.substr(0, s.find('.'));
-      for (char& c : s)
-        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-      return s;
-    });
+INSTANTIATE_TEST_SUITE_P(Files, SharedHistory,
+                         testing::Values(std::pair{"porcupine-etcd_etcd_002.jsonl", 0},
+                                         std::pair{"porcupine-etcd_etcd_000.jsonl", 1},
+                                         std::pair{"knossos_cas-register-bug.jsonl", 0},
+                                         std::pair{"knossos_bad-analysis.jsonl", 1},
+                                         std::pair{"knossos_mongodb-v0-ack-rollback-7.jsonl", 0}),
+                         [](const auto& info) {
+                           std::string s = info.param.first;
+                           s = s.substr(0, s.find('.'));
+                           for (char& c : s)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return s;
+                         });
 
 }  // namespace

@@ -13,7 +13,9 @@
 namespace runner {
 namespace {
 
-std::vector<std::string> base_args() { return {"--bin", "/bin/true"}; }
+std::vector<std::string> base_args() {
+  return {"--bin", "/bin/true"};
+}
 
 TEST(Cli, DefaultsMatchMaelstrom) {
   std::string err;
@@ -54,15 +56,14 @@ TEST(Cli, ConcurrencyMustBeMultipleOfTwiceNodes) {
 
 TEST(Cli, RejectsBadValues) {
   std::string err;
-  for (auto bad : std::vector<std::vector<std::string>>{
-           {"--rate", "-1"},
-           {"--nemesis", "partition,flood"},
-           {"--latency-dist", "normal"},
-           {"--time-limit", "0"},
-           {"--availability", "1.5"},
-           {"--mix", "read=1,delete=2"},
-           {"--frobnicate"},
-           {"--seed"}}) {
+  for (auto bad : std::vector<std::vector<std::string>>{{"--rate", "-1"},
+                                                        {"--nemesis", "partition,flood"},
+                                                        {"--latency-dist", "normal"},
+                                                        {"--time-limit", "0"},
+                                                        {"--availability", "1.5"},
+                                                        {"--mix", "read=1,delete=2"},
+                                                        {"--frobnicate"},
+                                                        {"--seed"}}) {
     auto args = base_args();
     args.insert(args.end(), bad.begin(), bad.end());
     EXPECT_FALSE(parse_test_args(args, &err)) << bad[0];
@@ -75,7 +76,8 @@ TEST(Cli, RejectsBadValues) {
 TEST(Cli, AcceptsEqualsFormAndRateZero) {
   std::string err;
   auto args = base_args();
-  args.insert(args.end(), {"--rate=0", "--nemesis=partition,kill,pause", "--availability", "total"});
+  args.insert(args.end(),
+              {"--rate=0", "--nemesis=partition,kill,pause", "--availability", "total"});
   auto o = parse_test_args(args, &err);
   ASSERT_TRUE(o) << err;
   EXPECT_EQ(o->rate, 0);
@@ -188,7 +190,9 @@ TEST(Generator, MixOverridesRoles) {
   for (int i = 0; i < 20; ++i) EXPECT_EQ(gen.next(i % 2, i % 2).f, lin::Fn::kWrite);
 }
 
-Message reply(raftkv::maelstrom::Json body) { return Message{"n1", "c0", std::move(body)}; }
+Message reply(raftkv::maelstrom::Json body) {
+  return Message{"n1", "c0", std::move(body)};
+}
 
 raftkv::maelstrom::Json error_body(int code) {
   return {{"type", "error"}, {"in_reply_to", 1}, {"code", code}, {"text", "x"}};

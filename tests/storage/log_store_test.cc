@@ -141,12 +141,8 @@ TEST(LogStore, ConflictAfterReopenAndLoadReplacesTheSuffix) {
 }
 
 // save() promises "entries from entries[0].index on replace whatever was
-// there", but until load() runs the store does not know its last index.
-// BUG (src/storage/log_store.cc, LogStore::LogStore): last_index_ starts at 0
-// after a reopen, so a save() before load() leaves the old suffix behind.
-// The node always calls load() first, so this is latent; disabled until the
-// constructor finds the last index itself.
-TEST(LogStore, DISABLED_ConflictAfterReopenWithoutLoadReplacesTheSuffix) {
+// there" even right after a reopen, before load() has run.
+TEST(LogStore, ConflictAfterReopenWithoutLoadReplacesTheSuffix) {
   testing::TempDir dir;
   {
     LogStore s(dir.path());

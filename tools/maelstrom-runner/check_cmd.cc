@@ -1,9 +1,9 @@
 #include "check_cmd.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "linearizability/checker.h"
 #include "results.h"
@@ -23,7 +23,8 @@ int run_check(const CheckCmdOptions& opts) {
   size_t skipped = 0;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.contains("process") && !j["process"].is_number_integer()) {
+    if (!j.is_discarded() && j.is_object() && j.contains("process") &&
+        !j["process"].is_number_integer()) {
       ++skipped;
       filtered << '\n';  // keeps line numbers in parse errors right
       continue;

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -7,8 +8,6 @@
 #include <filesystem>
 #include <functional>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace runner {
 namespace {
@@ -102,7 +101,8 @@ std::optional<Options> parse_test_args(const std::vector<std::string>& args, std
   auto num = [&](const std::string& flag, double* out, bool positive, bool allow_zero) {
     flags[flag] = {true, [&, flag, out, positive, allow_zero](const std::string& v) {
                      double d;
-                     if (!parse_double(v, &d)) return bad(fmt::format("{}: not a number: '{}'", flag, v));
+                     if (!parse_double(v, &d))
+                       return bad(fmt::format("{}: not a number: '{}'", flag, v));
                      if (d < 0 || (!allow_zero && positive && d == 0))
                        return bad(fmt::format("{} must be {}, got {}", flag,
                                               allow_zero ? "non-negative" : "positive", v));
@@ -111,7 +111,8 @@ std::optional<Options> parse_test_args(const std::vector<std::string>& args, std
                    }};
   };
   flags["-w"] = {true, [&](const std::string& v) {
-                   if (v != "lin-kv") return bad(fmt::format("unknown workload '{}': only lin-kv is supported", v));
+                   if (v != "lin-kv")
+                     return bad(fmt::format("unknown workload '{}': only lin-kv is supported", v));
                    o.workload = v;
                    return true;
                  }};
@@ -120,61 +121,74 @@ std::optional<Options> parse_test_args(const std::vector<std::string>& args, std
                       o.bin = v;
                       return true;
                     }};
-  flags["--node-count"] = {true, [&](const std::string& v) {
-                             int64_t n;
-                             if (!parse_int(v, &n) || n <= 0 || n > 1000)
-                               return bad(fmt::format("--node-count must be a positive integer, got '{}'", v));
-                             node_count = n;
-                             return true;
-                           }};
+  flags["--node-count"] = {
+      true, [&](const std::string& v) {
+        int64_t n;
+        if (!parse_int(v, &n) || n <= 0 || n > 1000)
+          return bad(fmt::format("--node-count must be a positive integer, got '{}'", v));
+        node_count = n;
+        return true;
+      }};
   flags["--concurrency"] = {true, [&](const std::string& v) {
                               o.concurrency_spec = v;
                               return true;
                             }};
   num("--time-limit", &o.time_limit_s, true, false);
   num("--rate", &o.rate, false, true);
-  flags["--latency"] = {true, [&](const std::string& v) {
-                          int64_t ms;
-                          if (!parse_int(v, &ms) || ms < 0)
-                            return bad(fmt::format("--latency must be a non-negative integer (ms), got '{}'", v));
-                          o.latency_ms = ms;
-                          return true;
-                        }};
-  flags["--latency-dist"] = {true, [&](const std::string& v) {
-                               if (v == "constant") o.latency_dist = LatencyDist::kConstant;
-                               else if (v == "uniform") o.latency_dist = LatencyDist::kUniform;
-                               else if (v == "exponential") o.latency_dist = LatencyDist::kExponential;
-                               else return bad("--latency-dist must be constant, uniform or exponential");
-                               return true;
-                             }};
-  flags["--nemesis"] = {true, [&](const std::string& v) {
-                          o.nemesis.clear();
-                          for (const auto& f : split(v, ',')) {
-                            if (f.empty() || f == "none") continue;
-                            if (f != "partition" && f != "kill" && f != "pause")
-                              return bad(fmt::format("unknown nemesis '{}': expected partition, kill, pause or none", f));
-                            o.nemesis.insert(f);
-                          }
-                          return true;
-                        }};
+  flags["--latency"] = {
+      true, [&](const std::string& v) {
+        int64_t ms;
+        if (!parse_int(v, &ms) || ms < 0)
+          return bad(fmt::format("--latency must be a non-negative integer (ms), got '{}'", v));
+        o.latency_ms = ms;
+        return true;
+      }};
+  flags["--latency-dist"] = {
+      true, [&](const std::string& v) {
+        if (v == "constant")
+          o.latency_dist = LatencyDist::kConstant;
+        else if (v == "uniform")
+          o.latency_dist = LatencyDist::kUniform;
+        else if (v == "exponential")
+          o.latency_dist = LatencyDist::kExponential;
+        else
+          return bad("--latency-dist must be constant, uniform or exponential");
+        return true;
+      }};
+  flags["--nemesis"] = {
+      true, [&](const std::string& v) {
+        o.nemesis.clear();
+        for (const auto& f : split(v, ',')) {
+          if (f.empty() || f == "none") continue;
+          if (f != "partition" && f != "kill" && f != "pause")
+            return bad(
+                fmt::format("unknown nemesis '{}': expected partition, kill, pause or none", f));
+          o.nemesis.insert(f);
+        }
+        return true;
+      }};
   num("--nemesis-interval", &o.nemesis_interval_s, true, false);
-  flags["--availability"] = {true, [&](const std::string& v) {
-                               double d;
-                               if (v == "total") d = 1.0;
-                               else if (!parse_double(v, &d) || d < 0 || d > 1)
-                                 return bad("--availability must be 'total' or a fraction in [0, 1]");
-                               o.availability = d;
-                               return true;
-                             }};
+  flags["--availability"] = {
+      true, [&](const std::string& v) {
+        double d;
+        if (v == "total")
+          d = 1.0;
+        else if (!parse_double(v, &d) || d < 0 || d > 1)
+          return bad("--availability must be 'total' or a fraction in [0, 1]");
+        o.availability = d;
+        return true;
+      }};
   flags["--test-count"] = {true, [&](const std::string& v) {
                              int64_t n;
-                             if (!parse_int(v, &n) || n <= 0) return bad("--test-count must be a positive integer");
+                             if (!parse_int(v, &n) || n <= 0)
+                               return bad("--test-count must be a positive integer");
                              o.test_count = static_cast<int>(n);
                              return true;
                            }};
   flags["--seed"] = {true, [&](const std::string& v) {
                        int64_t n;
-                       if (!parse_int(v, &n)) return bad(fmt::format("--seed must be an integer, got '{}'", v));
+                       if (!parse_int(v, &n))
+                         return bad(fmt::format("--seed must be an integer, got '{}'", v));
                        o.seed = static_cast<uint64_t>(n);
                        o.seed_given = true;
                        return true;
@@ -193,13 +207,15 @@ std::optional<Options> parse_test_args(const std::vector<std::string>& args, std
                          }};
   flags["--process-limit"] = {true, [&](const std::string& v) {
                                 int64_t n;
-                                if (!parse_int(v, &n) || n <= 0) return bad("--process-limit must be a positive integer");
+                                if (!parse_int(v, &n) || n <= 0)
+                                  return bad("--process-limit must be a positive integer");
                                 o.process_limit = static_cast<int>(n);
                                 return true;
                               }};
   flags["--per-key-limit"] = {true, [&](const std::string& v) {
                                 int64_t n;
-                                if (!parse_int(v, &n) || n <= 0) return bad("--per-key-limit must be a positive integer");
+                                if (!parse_int(v, &n) || n <= 0)
+                                  return bad("--per-key-limit must be a positive integer");
                                 o.per_key_limit = n;
                                 return true;
                               }};

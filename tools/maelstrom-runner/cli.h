@@ -56,8 +56,7 @@ std::optional<CheckCmdOptions> parse_check_args(const std::vector<std::string>& 
 int parse_concurrency(const std::string& spec, int node_count);
 
 // "read=1,write=1,cas=2". Returns nullopt on malformed input.
-std::optional<std::map<std::string, double>> parse_mix(const std::string& spec,
-                                                       std::string* error);
+std::optional<std::map<std::string, double>> parse_mix(const std::string& spec, std::string* error);
 
 std::string usage();
 

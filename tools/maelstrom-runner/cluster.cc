@@ -1,10 +1,9 @@
 #include "cluster.h"
 
+#include <fmt/format.h>
 #include <sys/wait.h>
 
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "clock.h"
 
@@ -16,7 +15,11 @@ constexpr int64_t kInitTimeout = 10 * kSec;
 
 Cluster::Cluster(EventLoop& loop, Network& net, Problems& problems, const Options& opts,
                  const std::string& run_dir, int* next_client)
-    : loop_(loop), net_(net), problems_(problems), opts_(opts), next_client_(next_client),
+    : loop_(loop),
+      net_(net),
+      problems_(problems),
+      opts_(opts),
+      next_client_(next_client),
       ids_(opts.nodes) {
   fs::create_directories(run_dir + "/node-logs");
   for (const auto& id : ids_) {
@@ -30,13 +33,16 @@ Cluster::Cluster(EventLoop& loop, Network& net, Problems& problems, const Option
     fs::create_directories(spec.dir);
     procs_.push_back(std::make_unique<NodeProcess>(
         loop, spec,
-        [this](const std::string& node, std::string line) { net_.on_node_line(node, std::move(line)); },
+        [this](const std::string& node, std::string line) {
+          net_.on_node_line(node, std::move(line));
+        },
         [this](const std::string& node, int status) {
           ++crashes_;
           problems_.add("node-exited",
                         fmt::format("{} {} without being killed", node,
-                                    WIFEXITED(status) ? fmt::format("exited with status {}", WEXITSTATUS(status))
-                                                      : fmt::format("died of signal {}", WTERMSIG(status))));
+                                    WIFEXITED(status)
+                                        ? fmt::format("exited with status {}", WEXITSTATUS(status))
+                                        : fmt::format("died of signal {}", WTERMSIG(status))));
         }));
     net.add_node(procs_.back().get());
   }
@@ -76,7 +82,8 @@ void Cluster::send_init(const std::string& node, bool restart) {
     std::string when = restart ? "after restart" : "at startup";
     if (!reply) {
       ++init_failures_;
-      problems_.add("init-timeout", fmt::format("{} did not answer init within 10 s {}", node, when));
+      problems_.add("init-timeout",
+                    fmt::format("{} did not answer init within 10 s {}", node, when));
     } else if (reply->type() != "init_ok") {
       ++init_failures_;
       problems_.add("init-failed", fmt::format("{} answered init {} with {}", node, when,
@@ -105,7 +112,9 @@ void Cluster::stop_all() {
   for (auto& p : procs_) p->kill();
 }
 
-void Cluster::kill(const std::string& node) { proc(node).kill(); }
+void Cluster::kill(const std::string& node) {
+  proc(node).kill();
+}
 
 void Cluster::restart(const std::string& node) {
   NodeProcess& p = proc(node);
@@ -118,9 +127,17 @@ void Cluster::restart(const std::string& node) {
   send_init(node, true);
 }
 
-void Cluster::pause(const std::string& node) { proc(node).pause(); }
-void Cluster::resume(const std::string& node) { proc(node).resume(); }
-void Cluster::partition(const Grudge& grudge) { net_.set_grudge(grudge); }
-void Cluster::heal_partition() { net_.heal(); }
+void Cluster::pause(const std::string& node) {
+  proc(node).pause();
+}
+void Cluster::resume(const std::string& node) {
+  proc(node).resume();
+}
+void Cluster::partition(const Grudge& grudge) {
+  net_.set_grudge(grudge);
+}
+void Cluster::heal_partition() {
+  net_.heal();
+}
 
 }  // namespace runner

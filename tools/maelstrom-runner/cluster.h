@@ -8,8 +8,8 @@
 
 #include "client.h"
 #include "nemesis.h"
-#include "process.h"
 #include "problems.h"
+#include "process.h"
 
 namespace runner {
 

@@ -12,7 +12,9 @@ void EventLoop::at(int64_t t_ns, Callback cb) {
   timer_cbs_.emplace(seq, std::move(cb));
 }
 
-void EventLoop::after(int64_t dt_ns, Callback cb) { at(mono_ns() + dt_ns, std::move(cb)); }
+void EventLoop::after(int64_t dt_ns, Callback cb) {
+  at(mono_ns() + dt_ns, std::move(cb));
+}
 
 void EventLoop::watch(int fd, short events, FdCallback cb) {
   watches_[fd] = Watch{events, next_generation_++, std::move(cb)};
@@ -23,7 +25,9 @@ void EventLoop::set_events(int fd, short events) {
   if (it != watches_.end()) it->second.events = events;
 }
 
-void EventLoop::unwatch(int fd) { watches_.erase(fd); }
+void EventLoop::unwatch(int fd) {
+  watches_.erase(fd);
+}
 
 void EventLoop::run_once(int64_t max_wait_ns) {
   int64_t now = mono_ns();

@@ -27,7 +27,7 @@ lin::Fn LinKvGenerator::pick_f(bool reader) {
     std::vector<lin::Fn> fs;
     std::vector<double> ws;
     for (auto& [name, w] : opts_.mix) {
-      fs.push_back(name == "read" ? lin::Fn::kRead
+      fs.push_back(name == "read"    ? lin::Fn::kRead
                    : name == "write" ? lin::Fn::kWrite
                                      : lin::Fn::kCas);
       ws.push_back(w);

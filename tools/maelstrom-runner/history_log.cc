@@ -7,7 +7,9 @@ namespace runner {
 HistoryLog::HistoryLog(int64_t t0_mono, const std::string& dir)
     : t0_(t0_mono), history_(dir + "/history.jsonl"), nemesis_file_(dir + "/nemesis.jsonl") {}
 
-int64_t HistoryLog::now() const { return rel(mono_ns()); }
+int64_t HistoryLog::now() const {
+  return rel(mono_ns());
+}
 
 void HistoryLog::append(const lin::Event& e) {
   events_.push_back(e);

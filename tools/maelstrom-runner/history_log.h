@@ -38,8 +38,8 @@ class HistoryLog {
   int64_t now() const;
 
   // Returns the op's index, for complete().
-  size_t invoke(int64_t process, lin::Fn f, const nlohmann::json& key,
-                const nlohmann::json& value, const std::string& node, bool final_read);
+  size_t invoke(int64_t process, lin::Fn f, const nlohmann::json& key, const nlohmann::json& value,
+                const std::string& node, bool final_read);
   void complete(size_t op, lin::EventType type, const nlohmann::json& value);
   void nemesis(const std::string& f, nlohmann::json value);
   void flush();

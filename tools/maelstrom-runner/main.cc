@@ -1,10 +1,10 @@
 // maelstrom-runner: runs Maelstrom-protocol nodes under a lin-kv workload and
 // faults, then checks the history for linearizability. See README.md.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "check_cmd.h"
 #include "cli.h"
@@ -34,7 +34,8 @@ int main(int argc, char** argv) {
   if (cmd == "test") {
     auto opts = runner::parse_test_args(args, &error);
     if (!opts) {
-      fmt::print(stderr, "maelstrom-runner test: {}\nRun maelstrom-runner --help for usage.\n", error);
+      fmt::print(stderr, "maelstrom-runner test: {}\nRun maelstrom-runner --help for usage.\n",
+                 error);
       return 2;
     }
     runner::install_child_cleanup();
@@ -43,7 +44,8 @@ int main(int argc, char** argv) {
   if (cmd == "check") {
     auto opts = runner::parse_check_args(args, &error);
     if (!opts) {
-      fmt::print(stderr, "maelstrom-runner check: {}\nRun maelstrom-runner --help for usage.\n", error);
+      fmt::print(stderr, "maelstrom-runner check: {}\nRun maelstrom-runner --help for usage.\n",
+                 error);
       return 2;
     }
     return runner::run_check(*opts);

@@ -1,9 +1,9 @@
 #include "nemesis.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "clock.h"
 
@@ -20,7 +20,9 @@ const T& pick(const std::vector<T>& v, std::mt19937_64& rng) {
   return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
 }
 
-size_t majority(size_t n) { return n / 2 + 1; }
+size_t majority(size_t n) {
+  return n / 2 + 1;
+}
 
 nlohmann::json grudge_json(const Grudge& g) {
   nlohmann::json j = nlohmann::json::object();
@@ -59,30 +61,39 @@ Grudge partition_grudge(const std::string& spec, const std::vector<std::string>&
     return g;
   }
   size_t cut = 0;
-  if (spec == "one") cut = 1;
-  else if (spec == "minority-third") cut = s.size() / 3;
-  else cut = s.size() / 2;  // "majority": a bisection, the smaller half first
+  if (spec == "one")
+    cut = 1;
+  else if (spec == "minority-third")
+    cut = s.size() / 3;
+  else
+    cut = s.size() / 2;  // "majority": a bisection, the smaller half first
   std::vector<std::string> a(s.begin(), s.begin() + std::min(cut, s.size()));
   std::vector<std::string> b(s.begin() + std::min(cut, s.size()), s.end());
   return complete_grudge({a, b});
 }
 
 std::vector<std::string> node_targets(const std::string& spec,
-                                      const std::vector<std::string>& nodes,
-                                      std::mt19937_64& rng) {
+                                      const std::vector<std::string>& nodes, std::mt19937_64& rng) {
   auto s = shuffled(nodes, rng);
   size_t k = s.size();
-  if (spec == "one") k = 1;
-  else if (spec == "minority") k = majority(s.size()) - 1;
-  else if (spec == "majority") k = majority(s.size());
+  if (spec == "one")
+    k = 1;
+  else if (spec == "minority")
+    k = majority(s.size()) - 1;
+  else if (spec == "majority")
+    k = majority(s.size());
   s.resize(std::min(k, s.size()));
   return s;
 }
 
 Nemesis::Nemesis(EventLoop& loop, std::mt19937_64& rng, ClusterControl& cluster,
                  HistoryLog& history, std::set<std::string> faults, double interval_s)
-    : loop_(loop), rng_(rng), cluster_(cluster), history_(history),
-      faults_(faults.begin(), faults.end()), interval_s_(interval_s) {}
+    : loop_(loop),
+      rng_(rng),
+      cluster_(cluster),
+      history_(history),
+      faults_(faults.begin(), faults.end()),
+      interval_s_(interval_s) {}
 
 void Nemesis::start(int64_t end_ns) {
   if (faults_.empty()) return;
@@ -102,16 +113,18 @@ void Nemesis::fire() {
   bool active = kind == "partition" ? partitioned_
                 : kind == "kill"    ? !killed_.empty()
                                     : !paused_.empty();
-  if (active) stop_fault(kind);
-  else start_fault(kind);
+  if (active)
+    stop_fault(kind);
+  else
+    start_fault(kind);
   schedule_next();
 }
 
 void Nemesis::start_fault(const std::string& kind) {
   const auto& nodes = cluster_.node_ids();
   if (kind == "partition") {
-    partition_spec_ = pick(std::vector<std::string>{"one", "minority-third", "majority",
-                                                    "majorities-ring"}, rng_);
+    partition_spec_ = pick(
+        std::vector<std::string>{"one", "minority-third", "majority", "majorities-ring"}, rng_);
     Grudge g = partition_grudge(partition_spec_, nodes, rng_);
     cluster_.partition(g);
     partitioned_ = true;

@@ -38,8 +38,7 @@ Grudge partition_grudge(const std::string& spec, const std::vector<std::string>&
 Grudge complete_grudge(const std::vector<std::vector<std::string>>& components);
 // Kill/pause target sets: "one", "minority", "majority", "all".
 std::vector<std::string> node_targets(const std::string& spec,
-                                      const std::vector<std::string>& nodes,
-                                      std::mt19937_64& rng);
+                                      const std::vector<std::string>& nodes, std::mt19937_64& rng);
 
 class Nemesis {
  public:

@@ -11,7 +11,9 @@ Network::Network(EventLoop& loop, std::mt19937_64& rng, int64_t latency_ms, Late
                  Problems& problems)
     : loop_(loop), rng_(rng), latency_ms_(latency_ms), dist_(dist), problems_(problems) {}
 
-void Network::add_node(NodeProcess* node) { nodes_[node->id()] = node; }
+void Network::add_node(NodeProcess* node) {
+  nodes_[node->id()] = node;
+}
 
 void Network::add_client(const std::string& id, ClientHandler handler) {
   clients_[id] = std::move(handler);
@@ -21,7 +23,8 @@ void Network::on_node_line(const std::string& node, std::string line) {
   auto r = raftkv::maelstrom::parse(line);
   if (!r.message) {
     problems_.add("malformed-message", fmt::format("{} wrote a line that is not a valid message "
-                                                  "({}): {}", node, r.error, line.substr(0, 500)));
+                                                   "({}): {}",
+                                                   node, r.error, line.substr(0, 500)));
     return;
   }
   if (r.message->src != node) {
@@ -33,7 +36,9 @@ void Network::on_node_line(const std::string& node, std::string line) {
   route(std::move(*r.message));
 }
 
-void Network::send(Message m) { route(std::move(m)); }
+void Network::send(Message m) {
+  route(std::move(m));
+}
 
 int64_t Network::sample_latency_ns() {
   if (latency_ms_ == 0) return 0;

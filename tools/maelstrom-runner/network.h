@@ -49,7 +49,9 @@ class Network {
   void send(Message m);
 
   // dest -> sources whose messages dest drops. Clients are never cut off.
-  void set_grudge(std::map<std::string, std::set<std::string>> grudge) { grudge_ = std::move(grudge); }
+  void set_grudge(std::map<std::string, std::set<std::string>> grudge) {
+    grudge_ = std::move(grudge);
+  }
   void heal() { grudge_.clear(); }
 
   const NetStats& stats() const { return stats_; }

@@ -1,5 +1,7 @@
 #include "plots.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,9 +11,6 @@
 #include <fstream>
 #include <map>
 #include <vector>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "stats.h"
 
@@ -95,9 +94,7 @@ std::string shading(const std::vector<Period>& periods) {
 
 std::string terminal(const std::string& gnuplot, const std::string& dir) {
   std::string probe = dir + "/.terminals";
-  {
-    std::ofstream(dir + "/.probe.gp") << "set terminal\n";
-  }
+  { std::ofstream(dir + "/.probe.gp") << "set terminal\n"; }
   run({gnuplot, dir + "/.probe.gp"}, probe);
   std::ifstream in(probe);
   std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -121,7 +118,8 @@ bool write_plots(const std::string& dir, const HistoryLog& history, double time_
   double end_s = time_limit_s;
   std::map<std::string, std::ofstream> raw;
   std::map<std::string, int64_t> raw_count;
-  for (const char* t : {"ok", "info", "fail"}) raw[t].open(fmt::format("{}/latency-{}.dat", data, t));
+  for (const char* t : {"ok", "info", "fail"})
+    raw[t].open(fmt::format("{}/latency-{}.dat", data, t));
   // Buckets of ~1/60 of the run (at least 1 s) for quantiles and rates.
   double bucket = std::max(1.0, time_limit_s / 60.0);
   std::map<int64_t, std::vector<double>> lat_by_bucket;
@@ -133,7 +131,8 @@ bool write_plots(const std::string& dir, const HistoryLog& history, double time_
     std::string type = lin::to_string(op.type);
     end_s = std::max(end_s, op.complete_ns / 1e9);
     ++raw_count[type];
-    raw[type] << fmt::format("{:.6f} {:.3f} {}\n", t, std::max(lat_ms, 0.001), lin::to_string(op.f));
+    raw[type] << fmt::format("{:.6f} {:.3f} {}\n", t, std::max(lat_ms, 0.001),
+                             lin::to_string(op.f));
     auto b = static_cast<int64_t>(op.complete_ns / 1e9 / bucket);
     if (op.type == lin::EventType::kOk) lat_by_bucket[b].push_back(lat_ms);
     ++rate_by_bucket[b][type];
@@ -158,7 +157,8 @@ bool write_plots(const std::string& dir, const HistoryLog& history, double time_
   std::string common = fmt::format(
       "set terminal {} size 1200,500\n"
       "set xlabel 'time (s)'\nset xrange [0:{:.3f}]\nset grid\nset key outside right\n"
-      "set label 1 'shaded: partition (red), kill (grey), pause (blue)' at screen 0.01, screen 0.02\n"
+      "set label 1 'shaded: partition (red), kill (grey), pause (blue)' at screen 0.01, screen "
+      "0.02\n"
       "{}",
       term, end_s, shade);
   std::string script = common;
@@ -168,8 +168,10 @@ bool write_plots(const std::string& dir, const HistoryLog& history, double time_
   std::vector<std::string> series;
   for (const char* t : {"ok", "info", "fail"}) {
     if (raw_count[t] == 0) continue;
-    series.push_back(fmt::format("'{}/latency-{}.dat' using 1:2 with points pt 7 ps 0.4 lc rgb '{}' "
-                                 "title '{}'", data, t, colour.at(t), t));
+    series.push_back(
+        fmt::format("'{}/latency-{}.dat' using 1:2 with points pt 7 ps 0.4 lc rgb '{}' "
+                    "title '{}'",
+                    data, t, colour.at(t), t));
   }
   if (series.empty()) {
     *warning = "no completed operations; nothing to plot";

@@ -1,6 +1,7 @@
 #include "process.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -11,8 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace runner {
 namespace {
@@ -41,7 +40,9 @@ void on_fatal_signal(int sig) {
   raise(sig);
 }
 
-void set_nonblocking(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+void set_nonblocking(int fd) {
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
 
 }  // namespace
 
@@ -70,9 +71,10 @@ void reap_children(const std::vector<NodeProcess*>& nodes) {
   }
 }
 
-NodeProcess::NodeProcess(EventLoop& loop, NodeSpec spec, LineCallback on_line,
-                         ExitCallback on_exit)
-    : loop_(loop), spec_(std::move(spec)), on_line_(std::move(on_line)),
+NodeProcess::NodeProcess(EventLoop& loop, NodeSpec spec, LineCallback on_line, ExitCallback on_exit)
+    : loop_(loop),
+      spec_(std::move(spec)),
+      on_line_(std::move(on_line)),
       on_exit_(std::move(on_exit)) {}
 
 NodeProcess::~NodeProcess() {
@@ -212,16 +214,25 @@ void NodeProcess::on_stderr(short) {
     ssize_t n = read(err_fd_, buf, sizeof buf);
     if (n > 0) {
       if (log_) fwrite(buf, 1, n, log_);
-      if (spec_.echo_stderr) {
-        // Prefix whole chunks rather than lines: good enough for eyeballing.
-        fmt::print(stderr, "[{}] {}", spec_.id, std::string_view(buf, n));
-      }
+      if (spec_.echo_stderr) echo_stderr(std::string_view(buf, n));
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
     close_fd(&err_fd_);
   }
   if (log_) fflush(log_);
+}
+
+void NodeProcess::echo_stderr(std::string_view chunk) {
+  // Whole lines only, so lines of different nodes never interleave.
+  err_line_.append(chunk);
+  size_t start = 0, nl;
+  while ((nl = err_line_.find('\n', start)) != std::string::npos) {
+    fmt::print(stderr, "[{}] {}\n", spec_.id,
+               std::string_view(err_line_).substr(start, nl - start));
+    start = nl + 1;
+  }
+  err_line_.erase(0, start);
 }
 
 void NodeProcess::close_fd(int* fd) {

@@ -57,6 +57,7 @@ class NodeProcess {
   void drain_and_close();
   void close_fd(int* fd);
   void log_marker(const std::string& text);
+  void echo_stderr(std::string_view chunk);
 
   EventLoop& loop_;
   NodeSpec spec_;
@@ -66,8 +67,9 @@ class NodeProcess {
   bool paused_ = false;
   int starts_ = 0;
   int in_fd_ = -1, out_fd_ = -1, err_fd_ = -1;
-  std::string out_buf_;  // partial stdout line
-  std::string in_buf_;   // pending stdin bytes
+  std::string out_buf_;   // partial stdout line
+  std::string err_line_;  // partial stderr line, for --log-stderr
+  std::string in_buf_;    // pending stdin bytes
   size_t in_off_ = 0;
   FILE* log_ = nullptr;
 };

@@ -1,21 +1,25 @@
 #include "results.h"
 
-#include <fstream>
-
 #include <fmt/format.h>
+
+#include <fstream>
 
 namespace runner {
 
 lin::Verdict overall_verdict(const RunResult& r) {
-  if (r.check.verdict == lin::Verdict::kInvalid || !r.availability_ok) return lin::Verdict::kInvalid;
+  if (r.check.verdict == lin::Verdict::kInvalid || !r.availability_ok)
+    return lin::Verdict::kInvalid;
   return r.check.verdict;
 }
 
 int exit_code(lin::Verdict v) {
   switch (v) {
-    case lin::Verdict::kValid: return 0;
-    case lin::Verdict::kInvalid: return 1;
-    default: return 2;
+    case lin::Verdict::kValid:
+      return 0;
+    case lin::Verdict::kInvalid:
+      return 1;
+    default:
+      return 2;
   }
 }
 
@@ -70,7 +74,8 @@ void write_results_json(const std::string& path, const Options& opts, const RunR
     if (!k.explanation.empty()) kj["explanation"] = k.explanation;
     if (!k.window.empty()) {
       kj["window"] = nlohmann::ordered_json::array();
-      for (const auto& e : k.window) kj["window"].push_back(nlohmann::ordered_json::parse(lin::to_jsonl(e)));
+      for (const auto& e : k.window)
+        kj["window"].push_back(nlohmann::ordered_json::parse(lin::to_jsonl(e)));
     }
     lj["keys"].push_back(kj);
   }
@@ -90,9 +95,13 @@ void write_results_json(const std::string& path, const Options& opts, const RunR
   cj["pending"] = s.pending;
   cj["by-f"] = s.by_f;
 
-  j["latency-ms"] = {{"p50", s.latency.p50}, {"p95", s.latency.p95}, {"p99", s.latency.p99},
-                     {"max", s.latency.max}, {"n", s.latency.n}};
-  j["throughput"] = {{"duration-s", s.duration_s}, {"ok-per-s", s.throughput_ok},
+  j["latency-ms"] = {{"p50", s.latency.p50},
+                     {"p95", s.latency.p95},
+                     {"p99", s.latency.p99},
+                     {"max", s.latency.max},
+                     {"n", s.latency.n}};
+  j["throughput"] = {{"duration-s", s.duration_s},
+                     {"ok-per-s", s.throughput_ok},
                      {"completed-per-s", s.throughput_total}};
   j["net"] = {{"server-msgs", s.net.server_sent},
               {"client-msgs", s.net.client_sent},
@@ -101,16 +110,19 @@ void write_results_json(const std::string& path, const Options& opts, const RunR
               {"dropped-node-down", s.net.dropped_down},
               {"server-msgs-per-op", s.server_msgs_per_op},
               {"msgs-per-op", s.all_msgs_per_op}};
-  j["final-reads"] = {{"reads", s.final_reads}, {"ok", s.final_reads_ok}, {"unread", r.final_unread}};
+  j["final-reads"] = {
+      {"reads", s.final_reads}, {"ok", s.final_reads_ok}, {"unread", r.final_unread}};
 
   auto& nj = j["nemesis"];
   nj = nlohmann::ordered_json::array();
   for (const auto& n : history.nemesis_events())
-    nj.push_back({{"time", n.time}, {"f", n.f}, {"value", nlohmann::ordered_json::parse(n.value.dump())}});
+    nj.push_back(
+        {{"time", n.time}, {"f", n.f}, {"value", nlohmann::ordered_json::parse(n.value.dump())}});
 
   auto& pj = j["problems"];
   pj = nlohmann::ordered_json::object();
-  for (const auto& [kind, k] : problems.kinds()) pj[kind] = {{"count", k.count}, {"examples", k.examples}};
+  for (const auto& [kind, k] : problems.kinds())
+    pj[kind] = {{"count", k.count}, {"examples", k.examples}};
 
   j["options"] = options_json(opts);
   std::ofstream(path) << j.dump(2) << '\n';
@@ -144,9 +156,9 @@ std::string violations_text(const lin::CheckReport& report, size_t max_keys) {
 std::string summary_text(const RunResult& r, const Problems& problems) {
   const RunStats& s = r.stats;
   std::string out;
-  out += fmt::format("ops {}: ok {}, info {}, fail {}{} | availability {:.3f}\n", s.ops, s.ok,
-                     s.info, s.fail, s.pending ? fmt::format(", pending {}", s.pending) : "",
-                     s.availability);
+  out +=
+      fmt::format("ops {}: ok {}, info {}, fail {}{} | availability {:.3f}\n", s.ops, s.ok, s.info,
+                  s.fail, s.pending ? fmt::format(", pending {}", s.pending) : "", s.availability);
   for (const auto& [f, types] : s.by_f) {
     std::string line = fmt::format("  {:5}", f);
     for (const auto& [t, n] : types) line += fmt::format(" {} {}", t, n);
@@ -156,10 +168,12 @@ std::string summary_text(const RunResult& r, const Problems& problems) {
                      s.latency.p95, s.latency.p99, s.latency.max);
   out += fmt::format("throughput: {:.1f} ok/s, {:.1f} completed/s over {:.1f} s\n", s.throughput_ok,
                      s.throughput_total, s.duration_s);
-  out += fmt::format("messages: {} server-server, {} client; {:.2f} server msgs/op, {:.2f} msgs/op\n",
-                     s.net.server_sent, s.net.client_sent, s.server_msgs_per_op, s.all_msgs_per_op);
-  out += fmt::format("final reads: {} ok of {} attempts{}\n", s.final_reads_ok, s.final_reads,
-                     r.final_unread ? fmt::format(", {} key/node pairs never read", r.final_unread) : "");
+  out +=
+      fmt::format("messages: {} server-server, {} client; {:.2f} server msgs/op, {:.2f} msgs/op\n",
+                  s.net.server_sent, s.net.client_sent, s.server_msgs_per_op, s.all_msgs_per_op);
+  out += fmt::format(
+      "final reads: {} ok of {} attempts{}\n", s.final_reads_ok, s.final_reads,
+      r.final_unread ? fmt::format(", {} key/node pairs never read", r.final_unread) : "");
   for (const auto& [kind, k] : problems.kinds()) {
     out += fmt::format("problem: {} x{}\n", kind, k.count);
     for (const auto& e : k.examples) out += "  " + e + "\n";

@@ -1,12 +1,11 @@
 #include "runner.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "clock.h"
 #include "cluster.h"
@@ -24,7 +23,8 @@ namespace fs = std::filesystem;
 std::string make_run_dir(const Options& opts) {
   auto now = std::chrono::system_clock::now();
   std::time_t t = std::chrono::system_clock::to_time_t(now);
-  int ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  int ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%S", std::localtime(&t));
   std::string name = fmt::format("{}.{:03d}", buf, ms);
@@ -33,8 +33,9 @@ std::string make_run_dir(const Options& opts) {
   for (int i = 1; fs::exists(dir); ++i) dir = base / fmt::format("{}-{}", name, i);
   fs::create_directories(dir);
   // Relative links keep the store movable.
-  for (auto [link, target] : {std::pair{fs::path(opts.store) / "latest", fs::path(opts.workload) / dir.filename()},
-                              std::pair{base / "latest", dir.filename()}}) {
+  for (auto [link, target] :
+       {std::pair{fs::path(opts.store) / "latest", fs::path(opts.workload) / dir.filename()},
+        std::pair{base / "latest", dir.filename()}}) {
     std::error_code ec;
     fs::remove(link, ec);
     fs::create_symlink(target, link, ec);
@@ -49,10 +50,12 @@ class Progress {
     int64_t now = mono_ns();
     if (!tty_ && now - last_ < 10 * kSec) return;
     last_ = now;
-    std::string line = fmt::format("[{:6.1f}/{:.0f} s] {} ok {} info {} fail {} | faults: {}", elapsed,
-                                   limit_s_, phase, c.ok, c.info, c.fail, faults);
-    if (tty_) fmt::print(stderr, "\r\033[K{}", line);
-    else fmt::print(stderr, "{}\n", line);
+    std::string line = fmt::format("[{:6.1f}/{:.0f} s] {} ok {} info {} fail {} | faults: {}",
+                                   elapsed, limit_s_, phase, c.ok, c.info, c.fail, faults);
+    if (tty_)
+      fmt::print(stderr, "\r\033[K{}", line);
+    else
+      fmt::print(stderr, "{}\n", line);
   }
   void done() {
     if (tty_) fmt::print(stderr, "\n");
@@ -155,9 +158,10 @@ int run_one(const Options& opts, uint64_t seed) {
   }
   fmt::print("{}", summary_text(r, problems));
   fmt::print("results: {}\n", run_dir);
-  const char* word = r.verdict == lin::Verdict::kValid     ? "Everything looks good! ヽ(‘ー`)ノ"
-                     : r.verdict == lin::Verdict::kInvalid ? "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
-                                                           : "Errors occurred during analysis, but no anomalies found. ಠ~ಠ";
+  const char* word = r.verdict == lin::Verdict::kValid ? "Everything looks good! ヽ(‘ー`)ノ"
+                     : r.verdict == lin::Verdict::kInvalid
+                         ? "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
+                         : "Errors occurred during analysis, but no anomalies found. ಠ~ಠ";
   fmt::print("{}\n", word);
   return exit_code(r.verdict);
 }
@@ -167,7 +171,8 @@ int run_one(const Options& opts, uint64_t seed) {
 int run_tests(const Options& opts) {
   int worst = 0;
   for (int i = 0; i < opts.test_count; ++i) {
-    if (opts.test_count > 1) fmt::print(stderr, "maelstrom-runner: test {} of {}\n", i + 1, opts.test_count);
+    if (opts.test_count > 1)
+      fmt::print(stderr, "maelstrom-runner: test {} of {}\n", i + 1, opts.test_count);
     int rc = run_one(opts, opts.seed + i);
     if (rc != 0) return rc;
     worst = std::max(worst, rc);

@@ -30,9 +30,15 @@ RunStats compute_stats(const std::vector<OpRecord>& ops, const NetStats& net, do
         ++s.ok;
         lat.push_back((op.complete_ns - op.invoke_ns) / 1e6);
         break;
-      case lin::EventType::kFail: ++s.fail; break;
-      case lin::EventType::kInfo: ++s.info; break;
-      case lin::EventType::kInvoke: ++s.pending; break;
+      case lin::EventType::kFail:
+        ++s.fail;
+        break;
+      case lin::EventType::kInfo:
+        ++s.info;
+        break;
+      case lin::EventType::kInvoke:
+        ++s.pending;
+        break;
     }
   }
   int64_t completed = s.ok + s.info + s.fail;

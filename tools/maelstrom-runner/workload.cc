@@ -9,8 +9,13 @@ namespace runner {
 Workload::Workload(EventLoop& loop, Network& net, std::mt19937_64& rng, OpGenerator& gen,
                    HistoryLog& history, const std::vector<std::string>& nodes, int concurrency,
                    double rate, int64_t timeout_ns)
-    : loop_(loop), rng_(rng), gen_(gen), history_(history), concurrency_(concurrency),
-      rate_(rate), timeout_ns_(timeout_ns) {
+    : loop_(loop),
+      rng_(rng),
+      gen_(gen),
+      history_(history),
+      concurrency_(concurrency),
+      rate_(rate),
+      timeout_ns_(timeout_ns) {
   workers_.resize(concurrency);
   for (int i = 0; i < concurrency; ++i) {
     Worker& w = workers_[i];
@@ -65,8 +70,9 @@ void Workload::tick() {
   // A schedule that fell behind while every worker was busy restarts from
   // now rather than catching up in a burst: the offered rate never exceeds
   // --rate, and a saturated system simply shows lower throughput.
-  next_tick_ = std::max(next_tick_, mono_ns()) +
-               static_cast<int64_t>(std::uniform_real_distribution<double>(0, 2.0 / rate_)(rng_) * kSec);
+  next_tick_ =
+      std::max(next_tick_, mono_ns()) +
+      static_cast<int64_t>(std::uniform_real_distribution<double>(0, 2.0 / rate_)(rng_) * kSec);
   schedule_tick(next_tick_);
 }
 
@@ -88,9 +94,15 @@ void Workload::on_complete(Worker& w, const OpSpec& op, size_t op_index,
   history_.complete(op_index, o.type, o.value);
   w.busy = false;
   switch (o.type) {
-    case lin::EventType::kOk: ++counts_.ok; break;
-    case lin::EventType::kFail: ++counts_.fail; break;
-    default: ++counts_.info; break;
+    case lin::EventType::kOk:
+      ++counts_.ok;
+      break;
+    case lin::EventType::kFail:
+      ++counts_.fail;
+      break;
+    default:
+      ++counts_.info;
+      break;
   }
   if (o.type == lin::EventType::kInfo) {
     // The op may still take effect, so this process can never issue another

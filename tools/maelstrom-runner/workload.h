@@ -22,8 +22,8 @@ struct WorkloadCounts {
 class Workload {
  public:
   Workload(EventLoop& loop, Network& net, std::mt19937_64& rng, OpGenerator& gen,
-           HistoryLog& history, const std::vector<std::string>& nodes, int concurrency,
-           double rate, int64_t timeout_ns);
+           HistoryLog& history, const std::vector<std::string>& nodes, int concurrency, double rate,
+           int64_t timeout_ns);
 
   // Generates operations until end_ns (monotonic).
   void start(int64_t end_ns);
