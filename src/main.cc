@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
   int rc;
   {
     raftkv::maelstrom::Output out;
-    raftkv::maelstrom::Node node(opts, [&out](std::string line) { out.line(std::move(line)); });
+    raftkv::maelstrom::Node node(
+        opts, [&out](std::string line) { out.line(std::move(line)); }, [&out] { out.flush(); });
     rc = raftkv::maelstrom::run_event_loop(node, out, loop);
   }
   if (!temp_dir.empty()) {

@@ -21,8 +21,9 @@ bool is_client_op(const std::string& t) { return t == "read" || t == "write" || 
 
 }  // namespace
 
-Node::Node(NodeOptions options, std::function<void(std::string)> out)
-    : opts_(std::move(options)), out_(std::move(out)) {}
+Node::Node(NodeOptions options, std::function<void(std::string)> out,
+           std::function<void()> flush)
+    : opts_(std::move(options)), out_(std::move(out)), flush_(std::move(flush)) {}
 
 Node::~Node() = default;
 
@@ -389,13 +390,21 @@ void Node::drive() {
   try {
     while (raft_->has_ready()) {
       raft::Ready rd = raft_->ready();
-      // Durable before anything that depends on it leaves this node.
-      log_store_->save(rd.hard_state, rd.entries);
-      for (const raft::Message& rm : rd.messages) {
-        Json body = make_body("raft", std::nullopt, next_msg_id_++);
-        encode_raft(rm, body);
-        send(rm.to, std::move(body));
+      // Normally everything is durable before any message that depends on
+      // it leaves. A leader whose term and vote are already on disk may send
+      // first (Raft thesis §10.2.1): its appends carry entries it has not
+      // synced yet, but it counts itself towards commit only once they are,
+      // so its fsync overlaps the followers' instead of preceding them.
+      const raft::HardState& on_disk = log_store_->hard_state();
+      bool send_first = raft_->role() == raft::Role::kLeader &&
+                        (!rd.hard_state || (rd.hard_state->term == on_disk.term &&
+                                            rd.hard_state->vote == on_disk.vote));
+      if (send_first) {
+        send_raft(rd.messages);
+        flush_();
       }
+      log_store_->save(rd.hard_state, rd.entries);
+      if (!send_first) send_raft(rd.messages);
       for (const raft::ReadState& rs : rd.read_states) ready_reads_.emplace(rs.index, rs.context);
       serve_reads();
       if (!rd.committed.empty()) on_committed(rd.committed);
@@ -411,6 +420,14 @@ void Node::drive() {
     }
   } catch (const storage::StorageError& e) {
     fail_stop(e.what());
+  }
+}
+
+void Node::send_raft(const std::vector<raft::Message>& msgs) {
+  for (const raft::Message& rm : msgs) {
+    Json body = make_body("raft", std::nullopt, next_msg_id_++);
+    encode_raft(rm, body);
+    send(rm.to, std::move(body));
   }
 }
 

@@ -39,8 +39,10 @@ struct NodeOptions {
 class Node {
  public:
   using Clock = std::chrono::steady_clock;
-  // `out` receives each outgoing message as one line (no newline).
-  Node(NodeOptions options, std::function<void(std::string)> out);
+  // `out` receives each outgoing message as one line (no newline); `flush`
+  // pushes what `out` collected to the wire now.
+  Node(NodeOptions options, std::function<void(std::string)> out,
+       std::function<void()> flush = [] {});
   ~Node();
 
   void handle_line(std::string_view line);
@@ -90,6 +92,7 @@ class Node {
   void forward(const Message& m, const std::string& leader, bool mutating);
 
   void send(const std::string& dest, Json body);
+  void send_raft(const std::vector<raft::Message>& msgs);
   void reply(const ReplyTo& to, Json payload);  // payload: type + fields, no ids
   void reply_error(const ReplyTo& to, ErrorCode code, std::string_view text);
   void fail_stop(const std::string& reason);
@@ -102,6 +105,7 @@ class Node {
 
   NodeOptions opts_;
   std::function<void(std::string)> out_;
+  std::function<void()> flush_;
   std::string id_;
   std::vector<std::string> peers_;
   int64_t next_msg_id_ = 0;

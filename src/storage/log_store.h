@@ -59,6 +59,7 @@ class LogStore {
   std::optional<ClusterIdentity> identity();
   void set_identity(const ClusterIdentity& id);
 
+  const raft::HardState& hard_state() const { return last_hs_; }
   uint64_t syncs() const { return syncs_; }
   uint64_t synced_entries() const { return synced_entries_; }
 
