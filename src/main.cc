@@ -34,6 +34,12 @@ options:
   --max-line-bytes N        longest accepted input line (default 67108864)
   --max-append-bytes N      most entry bytes in one AppendEntries (default 1048576)
   --max-inflight N          AppendEntries in flight per follower (default 64)
+  --compact-threshold N     compact the log once it holds more than N applied
+                            entries (default 10000)
+  --compact-max-lag N       a leader keeps at most N entries for lagging live
+                            followers; further behind they get a snapshot (default 10000)
+  --snapshot-chunk-bytes N  InstallSnapshot chunk size (default 1048576)
+  --snapshot-timeout-ms N   abort a snapshot transfer after N ms without an ack (default 5000)
   --stats-interval-ms N     print a stats line on stderr every N ms (default 0: off)
   --seed N                  seed for election timeouts (default: random)
   --help                    show this help
@@ -101,6 +107,14 @@ int main(int argc, char** argv) {
       opts.max_append_bytes = static_cast<size_t>(need_int(1));
     } else if (a == "--max-inflight") {
       opts.max_inflight = static_cast<size_t>(need_int(1));
+    } else if (a == "--compact-threshold") {
+      opts.compact_threshold = static_cast<uint64_t>(need_int(1));
+    } else if (a == "--compact-max-lag") {
+      opts.compact_max_lag = static_cast<uint64_t>(need_int(0));
+    } else if (a == "--snapshot-chunk-bytes") {
+      opts.snapshot_chunk_bytes = static_cast<size_t>(need_int(1));
+    } else if (a == "--snapshot-timeout-ms") {
+      opts.snapshot_timeout_ms = need_int(1);
     } else if (a == "--stats-interval-ms") {
       stats_ms = need_int(0);
     } else if (a == "--seed") {

@@ -133,6 +133,8 @@ void Node::handle(const Message& m) {
     return send(m.src, std::move(body));
   }
   if (type == "fwd_ok") return handle_forward_reply(m);
+  if (type == "snap") return handle_snapshot_chunk(m);
+  if (type == "snap_ack") return handle_snapshot_ack(m);
   if (is_client_op(type)) {
     if (!msg_id) {
       std::cerr << "raftkv: dropping " << type << " without msg_id from " << m.src << std::endl;
@@ -364,6 +366,7 @@ void Node::tick() {
   raft_->tick();
   expire_forwards();
   expire_proposals();
+  expire_snapshots();
 }
 
 void Node::expire_proposals() {
@@ -417,6 +420,7 @@ void Node::drive() {
       }
       raft_->advance(rd);
       serve_reads();
+      if (!rd.committed.empty()) maybe_compact();
     }
   } catch (const storage::StorageError& e) {
     fail_stop(e.what());
@@ -425,6 +429,11 @@ void Node::drive() {
 
 void Node::send_raft(const std::vector<raft::Message>& msgs) {
   for (const raft::Message& rm : msgs) {
+    if (rm.type == raft::MsgType::kSnapshot) {
+      // Raft asks for a snapshot to be sent; the data comes from the KV store.
+      start_snapshot(rm.to);
+      continue;
+    }
     Json body = make_body("raft", std::nullopt, next_msg_id_++);
     encode_raft(rm, body);
     send(rm.to, std::move(body));
@@ -507,15 +516,146 @@ void Node::serve_reads() {
   }
 }
 
+// ---- compaction and snapshots ---------------------------------------------
+
+void Node::maybe_compact() {
+  uint64_t applied = sm_->applied_index();
+  uint64_t first = raft_->log().first_index();
+  if (applied < first || applied - first + 1 <= opts_.compact_threshold) return;
+  uint64_t upto = applied;
+  if (raft_->role() == raft::Role::kLeader) {
+    // Keep what live followers still need, within the lag bound.
+    for (const auto& [id, pr] : raft_->progress()) {
+      if (pr.recent_active) upto = std::min(upto, pr.match);
+    }
+    if (applied > opts_.compact_max_lag) upto = std::max(upto, applied - opts_.compact_max_lag);
+  }
+  if (upto < first) return;
+  auto term = raft_->log().term_at(upto);
+  if (!term) return;
+  // The KV store must hold everything the deleted entries did, durably.
+  kv_store_->sync();
+  log_store_->compact(upto, *term);
+  raft_->compact(upto);
+  ++compactions_;
+}
+
+void Node::start_snapshot(const std::string& to) {
+  snapshot_senders_.erase(to);
+  auto it = snapshot_senders_
+                .emplace(to, SnapshotSender(kv_store_->read_snapshot(), opts_.snapshot_chunk_bytes))
+                .first;
+  std::cerr << fmt::format("raftkv {}: sending snapshot at index {} to {}", id_, it->second.index(),
+                           to)
+            << std::endl;
+  ++snapshots_sent_;
+  send_snapshot_chunk(to);
+}
+
+void Node::send_snapshot_chunk(const std::string& to) {
+  SnapshotSender& s = snapshot_senders_.at(to);
+  Json body = make_body("snap", std::nullopt, next_msg_id_++);
+  s.fill_next_chunk(raft_->term(), body);
+  s.deadline = Clock::now() + std::chrono::milliseconds(opts_.snapshot_timeout_ms);
+  send(to, std::move(body));
+}
+
+void Node::handle_snapshot_ack(const Message& m) {
+  auto it = snapshot_senders_.find(m.src);
+  auto seq = m.body.find("seq");
+  auto ok = m.body.find("ok");
+  if (it == snapshot_senders_.end() || seq == m.body.end() || !seq->is_number_unsigned() ||
+      ok == m.body.end() || !ok->is_boolean()) {
+    return;
+  }
+  if (!ok->get<bool>()) {
+    snapshot_senders_.erase(it);
+    raft_->report_snapshot(m.src, false);
+    return;
+  }
+  if (!it->second.awaiting(seq->get<uint64_t>())) return;  // a duplicate
+  if (it->second.finished()) {
+    snapshot_senders_.erase(it);
+    raft_->report_snapshot(m.src, true);
+    return;
+  }
+  send_snapshot_chunk(m.src);
+}
+
+void Node::expire_snapshots() {
+  auto now = Clock::now();
+  for (auto it = snapshot_senders_.begin(); it != snapshot_senders_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    std::cerr << "raftkv " << id_ << ": snapshot to " << it->first << " timed out" << std::endl;
+    raft_->report_snapshot(it->first, false);
+    it = snapshot_senders_.erase(it);
+  }
+}
+
+void Node::handle_snapshot_chunk(const Message& m) {
+  const Json& b = m.body;
+  auto u64 = [&](const char* f) -> std::optional<uint64_t> {
+    auto it = b.find(f);
+    if (it == b.end() || !it->is_number_unsigned()) return std::nullopt;
+    return it->get<uint64_t>();
+  };
+  auto term = u64("term"), seq = u64("seq"), index = u64("index"), lt = u64("lt");
+  auto last = b.find("last");
+  auto kv = b.find("kv");
+  std::optional<KvPairs> pairs;
+  if (kv != b.end()) pairs = parse_chunk(*kv);
+  if (!term || !seq || !index || !lt || last == b.end() || !last->is_boolean() || !pairs) {
+    std::cerr << "raftkv: malformed snap from " << m.src << std::endl;
+    return;
+  }
+  auto ack = [&](bool ok) {
+    Json body = make_body("snap_ack", std::nullopt, next_msg_id_++);
+    body["term"] = raft_->term();
+    body["seq"] = *seq;
+    body["ok"] = ok;
+    send(m.src, std::move(body));
+  };
+  if (*term < raft_->term()) return ack(false);  // from a deposed leader
+  if (*seq == 0) {
+    snapshot_receiver_ = SnapshotReceiver{*term, *index, *lt, 0, {}};
+  }
+  SnapshotReceiver* r = snapshot_receiver_ ? &*snapshot_receiver_ : nullptr;
+  if (!r || r->term != *term || r->index != *index || r->next_seq != *seq) return ack(false);
+  r->next_seq++;
+  std::move(pairs->begin(), pairs->end(), std::back_inserter(r->pairs));
+  if (!last->get<bool>()) return ack(true);
+
+  if (r->index > raft_->commit_index()) {
+    // Atomic in the KV store first; if we crash before the log is reset,
+    // start-up sees applied > last index and finishes the reset.
+    kv_store_->install_snapshot(r->pairs, r->index, r->log_term);
+    log_store_->reset_to_snapshot(r->index, r->log_term,
+                                  raft::HardState{raft_->term(), raft_->vote(), r->index});
+    raft_->restore(r->index, r->log_term);
+    ready_reads_.clear();
+    ++snapshots_installed_;
+    std::cerr << fmt::format("raftkv {}: installed snapshot at index {} ({} keys)", id_, r->index,
+                             r->pairs.size())
+              << std::endl;
+  }
+  snapshot_receiver_.reset();
+  ack(true);
+}
+
 size_t Node::pending() const { return proposals_.size() + reads_.size() + forwards_.size(); }
 
 std::string Node::stats() const {
   if (!raft_) return "not initialised";
   return fmt::format(
-      "role={} term={} commit={} applied={} last={} syncs={} synced_entries={} pending={}",
+      "role={} term={} commit={} applied={} first={} last={} syncs={} synced_entries={} "
+      "pending={} compactions={} snapshots_sent={} snapshots_installed={}",
       raft::to_string(raft_->role()), raft_->term(), raft_->commit_index(),
-      raft_->applied_index(), raft_->log().last_index(), log_store_->syncs(),
-      log_store_->synced_entries(), pending());
+      raft_->applied_index(), raft_->log().first_index(), raft_->log().last_index(),
+      log_store_->syncs(), log_store_->synced_entries(), pending(), compactions_, snapshots_sent_,
+      snapshots_installed_);
 }
 
 }  // namespace raftkv::maelstrom

@@ -16,6 +16,7 @@
 
 #include "kv/state_machine.h"
 #include "maelstrom/message.h"
+#include "maelstrom/snapshot_transfer.h"
 #include "raft/raft.h"
 #include "storage/kv_store.h"
 #include "storage/log_store.h"
@@ -34,6 +35,14 @@ struct NodeOptions {
   uint64_t seed = 0;
   size_t max_append_bytes = 1 << 20;
   size_t max_inflight = 64;
+  // Log compaction: once more than this many applied entries are in the
+  // log, the prefix goes (the KV store is the snapshot). A leader keeps
+  // entries its live followers still need, unless they lag by more than
+  // compact_max_lag entries, in which case they get a snapshot.
+  uint64_t compact_threshold = 10000;
+  uint64_t compact_max_lag = 10000;
+  size_t snapshot_chunk_bytes = 1 << 20;
+  int snapshot_timeout_ms = 5000;  // no chunk ack for this long aborts a transfer
 };
 
 class Node {
@@ -98,6 +107,12 @@ class Node {
   void fail_stop(const std::string& reason);
 
   void on_committed(const std::vector<raft::Entry>& entries);
+  void maybe_compact();
+  void start_snapshot(const std::string& to);
+  void send_snapshot_chunk(const std::string& to);
+  void handle_snapshot_chunk(const Message& m);
+  void handle_snapshot_ack(const Message& m);
+  void expire_snapshots();
   void apply_chunk(const std::vector<raft::Entry>& entries);
   void serve_reads();
   void expire_forwards();
@@ -121,6 +136,11 @@ class Node {
   std::map<uint64_t, PendingRead> reads_;          // by read context
   std::multimap<uint64_t, uint64_t> ready_reads_;  // read index -> context
   std::map<int64_t, PendingForward> forwards_;     // by our forward msg_id
+  std::map<std::string, SnapshotSender> snapshot_senders_;  // by follower
+  std::optional<SnapshotReceiver> snapshot_receiver_;
+  uint64_t snapshots_sent_ = 0;
+  uint64_t snapshots_installed_ = 0;
+  uint64_t compactions_ = 0;
 
   uint64_t applied_entries_ = 0;
 };

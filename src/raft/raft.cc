@@ -355,7 +355,10 @@ void Raft::handle_append_resp(const Message& m) {
     pr.ticks_without_progress = 0;
   }
   pr.next = std::max(pr.next, m.index + 1);
-  if (pr.state == Progress::State::kProbe) {
+  if (pr.state == Progress::State::kSnapshot) {
+    if (m.index < pr.pending_snapshot) return;  // an old answer, from before the snapshot
+    pr.become_replicate();
+  } else if (pr.state == Progress::State::kProbe) {
     pr.become_replicate();
   } else {
     while (!pr.inflight.empty() && pr.inflight.front() <= m.index) pr.inflight.pop_front();
@@ -384,7 +387,16 @@ void Raft::send_append(const NodeId& to, bool allow_empty) {
   do {
     uint64_t prev = pr.next - 1;
     auto prev_term = log_.term_at(prev);
-    if (!prev_term) return;  // compacted away: needs a snapshot (not sent by this layer)
+    if (!prev_term) {
+      // The follower needs entries we compacted away: ask the driver to
+      // stream it a snapshot, and hold appends until it reports back.
+      pr.state = Progress::State::kSnapshot;
+      pr.pending_snapshot = log_.base_index();
+      pr.inflight.clear();
+      send(Message{.type = MsgType::kSnapshot, .to = to, .log_term = log_.base_term(),
+                   .index = log_.base_index()});
+      return;
+    }
     std::vector<Entry> ents =
         log_.slice(pr.next, log_.last_index(), cfg_.max_entries_per_msg, cfg_.max_bytes_per_msg);
     if (ents.empty() && !allow_empty) return;
@@ -526,6 +538,30 @@ void Raft::advance(const Ready& r) {
     log_.stable_to(last.index, last.term);
     if (role_ == Role::kLeader && maybe_commit()) pending_broadcast_ = true;
   }
+}
+
+// ---- compaction and snapshots ---------------------------------------------
+
+void Raft::compact(uint64_t index) { log_.compact_to(std::min(index, applied_)); }
+
+void Raft::restore(uint64_t index, uint64_t term) {
+  if (index <= commit_) return;  // we already have everything it holds
+  log_.reset_to_snapshot(index, term);
+  commit_ = applied_ = index;
+  persisted_hs_ = HardState{term_, vote_, commit_};
+  if (!leader_.empty()) send(Message{.type = MsgType::kAppendResp, .to = leader_, .index = index});
+}
+
+void Raft::report_snapshot(const NodeId& to, bool ok) {
+  auto it = progress_.find(to);
+  if (role_ != Role::kLeader || it == progress_.end()) return;
+  Progress& pr = it->second;
+  if (pr.state != Progress::State::kSnapshot) return;
+  // Probe from the snapshot point on success (the follower's own answer
+  // may still be on its way); on failure, probing finds the gap again and
+  // a new snapshot is asked for.
+  if (ok) pr.match = std::max(pr.match, pr.pending_snapshot);
+  pr.become_probe();
 }
 
 }  // namespace raftkv::raft

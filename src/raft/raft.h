@@ -79,6 +79,14 @@ class Raft {
   // Starts an election now (used for single-member clusters at start-up).
   void campaign();
 
+  // Log compaction: the state machine is durable up to `index` (<= applied).
+  void compact(uint64_t index);
+  // Follower: the driver installed a snapshot of the state machine at
+  // index/term (and reset the durable log to it); the log restarts there.
+  void restore(uint64_t index, uint64_t term);
+  // Leader: the driver finished (ok) or gave up on sending a snapshot.
+  void report_snapshot(const NodeId& to, bool ok);
+
   bool has_ready() const;
   Ready ready();
   void advance(const Ready& r);
