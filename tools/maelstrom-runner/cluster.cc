@@ -77,9 +77,12 @@ void Cluster::send_init(const std::string& node, bool restart) {
   body["node_id"] = node;
   body["node_ids"] = ids_;
   ++pending_inits_;
-  client->rpc(node, body, kInitTimeout, [this, node, restart](const std::optional<Message>& reply) {
+  int incarnation = incarnation_[node];
+  client->rpc(node, body, kInitTimeout, [this, node, restart,
+                                          incarnation](const std::optional<Message>& reply) {
     --pending_inits_;
     std::string when = restart ? "after restart" : "at startup";
+    if (!reply && incarnation_[node] != incarnation) return;  // killed before it could answer
     if (!reply) {
       ++init_failures_;
       problems_.add("init-timeout",
@@ -113,6 +116,7 @@ void Cluster::stop_all() {
 }
 
 void Cluster::kill(const std::string& node) {
+  ++incarnation_[node];
   proc(node).kill();
 }
 

@@ -2,6 +2,7 @@
 // fault operations the nemesis uses.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ class Cluster : public ClusterControl {
   std::vector<std::unique_ptr<NodeProcess>> procs_;
   std::vector<std::unique_ptr<Client>> init_clients_;
   int pending_inits_ = 0;
+  // Bumped when a node is killed: an init sent to an earlier incarnation
+  // that never answered is not that node's failure.
+  std::map<std::string, int> incarnation_;
   int init_failures_ = 0;
   int64_t crashes_ = 0;
 };
