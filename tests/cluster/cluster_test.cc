@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "process_cluster.h"
@@ -95,6 +96,59 @@ TEST_P(ClusterTest, ReplicatesSurvivesLeaderKillAndLosesNothing) {
       ASSERT_TRUE(r && (*r)["type"] == "read_ok") << "key " << k << " unreadable on " << id;
       EXPECT_EQ((*r)["value"], v) << "acknowledged write lost: key " << k << " on " << id;
     }
+  }
+}
+
+// A follower that was down while the leader compacted its log catches up
+// through InstallSnapshot, and then holds every acknowledged write: it is
+// made necessary for a quorum by killing the other follower afterwards.
+TEST_P(ClusterTest, LaggingFollowerCatchesUpThroughInstallSnapshot) {
+  if (GetParam() != 3) GTEST_SKIP() << "one size is enough";
+  ProcessCluster c(RAFTKV_BINARY, 3, dir_.string(),
+                   {"--compact-threshold", "20", "--compact-max-lag", "10",
+                    "--snapshot-chunk-bytes", "200"});
+  for (const auto& id : c.ids()) c.start(id);
+  std::string leader = wait_for_leader(c, 10s);
+  ASSERT_FALSE(leader.empty());
+  std::string lagging, other;
+  for (const auto& id : c.ids()) {
+    if (id == leader) continue;
+    (lagging.empty() ? lagging : other) = id;
+  }
+  c.kill(lagging);
+  std::map<int, int> acked;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(write(c, leader, i % 50, i)) << "write " << i;
+    acked[i % 50] = i;
+  }
+  auto status = c.request(leader, {{"type", "status"}});
+  ASSERT_TRUE(status);
+  uint64_t leader_commit = (*status)["commit"].get<uint64_t>();
+
+  c.start(lagging);
+  bool caught_up = false;
+  for (int attempt = 0; attempt < 100 && !caught_up; ++attempt) {
+    c.pump(100ms);
+    auto s = c.request(lagging, {{"type", "status"}}, 500ms);
+    caught_up = s && (*s)["applied"].get<uint64_t>() >= leader_commit;
+  }
+  ASSERT_TRUE(caught_up) << lagging << " never caught up to " << leader_commit;
+  std::ifstream log(dir_ / (lagging + ".log"));
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("installed snapshot"), std::string::npos)
+      << "caught up without a snapshot: the leader's log was not compacted?\n"
+      << text;
+
+  // Now the rejoined node is needed for every quorum.
+  c.kill(other);
+  for (auto [k, v] : acked) {
+    std::optional<Json> r;
+    for (int attempt = 0; attempt < 30 && !(r && (*r)["type"] == "read_ok"); ++attempt) {
+      r = c.request(lagging, {{"type", "read"}, {"key", k}});
+      if (!(r && (*r)["type"] == "read_ok")) c.pump(100ms);
+    }
+    ASSERT_TRUE(r && (*r)["type"] == "read_ok") << "key " << k;
+    EXPECT_EQ((*r)["value"], v) << "acknowledged write lost: key " << k;
   }
 }
 
