@@ -108,3 +108,42 @@ void BM_RestartReplay(benchmark::State& state) {
 BENCHMARK(BM_RestartReplay)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
+
+namespace {
+
+uint64_t dir_bytes(const fs::path& p) {
+  uint64_t n = 0;
+  for (auto& e : fs::recursive_directory_iterator(p)) {
+    if (e.is_regular_file()) n += e.file_size();
+  }
+  return n;
+}
+
+// On-disk size of the log store after range(0) writes, without compaction
+// (arg 1 = 0) and with the node's default policy (compact once more than
+// 10,000 applied entries are in the log).
+void BM_LogDiskSize(benchmark::State& state) {
+  const uint64_t n = static_cast<uint64_t>(state.range(0));
+  const bool compact = state.range(1) != 0;
+  for (auto _ : state) {
+    TempDir dir;
+    {
+      storage::LogStore log(dir.path.string());
+      std::vector<raft::Entry> entries;
+      for (uint64_t i = 1; i <= n; ++i) {
+        entries.push_back({1, i, raft::EntryType::kNormal, write_cmd(i)});
+        if (entries.size() == 64 || i == n) {
+          log.save(raft::HardState{1, "n0", i}, entries);
+          entries.clear();
+          if (compact && i - log.first_index() + 1 > 10000) log.compact(i, 1);
+        }
+      }
+    }
+    // Reopening lets RocksDB finish flushes; the size is what stays on disk.
+    { storage::LogStore reopened(dir.path.string()); }
+    state.counters["disk_MiB"] = static_cast<double>(dir_bytes(dir.path)) / (1 << 20);
+  }
+}
+BENCHMARK(BM_LogDiskSize)->Args({100000, 0})->Args({100000, 1})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
