@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
 # The one command that builds and runs every test: installs what is missing,
-# builds Release and runs all of ctest, then builds the unit and simulation
-# tests with ASan+UBSan and runs them (the end-to-end tests, which spawn
-# processes for tens of seconds, run in the Release build only).
+# builds Release and runs all of ctest; then rebuilds the unit, simulation
+# and single-process end-to-end suites with ASan+UBSan, and the checker
+# (the one multi-threaded component) with TSan, and runs them again. The
+# multi-process suites (runner, cluster, crash) run in the Release build.
+#   SKIP_SANITIZERS=1 scripts/test.sh   # Release pass only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+jobs=${JOBS:-$(nproc)}
 
-echo "== Release build and all tests"
+echo "== Release build and all tests" >&2
 ./scripts/build.sh
-ctest --test-dir build --output-on-failure -j "${JOBS:-$(nproc)}"
+ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
-  echo "== ASan+UBSan build: unit and simulation tests"
-  BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo ./scripts/build.sh \
-    -DRAFTKV_SANITIZE=address,undefined -DRAFTKV_WITH_BENCH=OFF
+  echo "== ASan+UBSan: unit, simulation and single-process end-to-end tests" >&2
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DRAFTKV_SANITIZE=address,undefined -DRAFTKV_WITH_BENCH=OFF >/dev/null
+  cmake --build build-asan -j "$jobs" --target raftkv maelstrom_test kv_test storage_test \
+    kv_store_crash_writer raft_test sim_test linearizability_test e2e_test durability_test
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j "${JOBS:-$(nproc)}" -LE slow
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" \
+    -L '^(maelstrom|kv|storage|raft|sim|linearizability|e2e|durability)$' -LE slow
+
+  echo "== TSan: the checker's worker pool" >&2
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAFTKV_SANITIZE=thread \
+    -DRAFTKV_WITH_BENCH=OFF >/dev/null
+  cmake --build build-tsan -j "$jobs" --target linearizability_test
+  TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
+    -L '^linearizability$'
 fi
-echo "== all tests passed"
+echo "== all tests passed" >&2
