@@ -22,7 +22,8 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     kv_store_crash_writer raft_test sim_test linearizability_test e2e_test durability_test
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" \
-    -L '^(maelstrom|kv|storage|raft|sim|linearizability|e2e|durability)$' -LE slow
+    -L '^(maelstrom|kv|storage|raft|sim|linearizability|e2e|durability)$' \
+    -LE '^(slow|runner|cluster|etcd-adapter)$'
 
   echo "== TSan: the checker's worker pool" >&2
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAFTKV_SANITIZE=thread \
