@@ -128,6 +128,70 @@ TEST(Runner, ClosedLoopSingleNodeIsValid) {
   EXPECT_GT(results(r)["stats"]["ok"].get<int>(), 1000) << r.output;
 }
 
+TEST(Runner, ThroughputRunReportsSteadyWindowCpuAndNodeStats) {
+  // Write-only over 40 keys, closed loop; memory-kv's first node prints
+  // raftkv-style stats lines claiming 4 entries per sync. The runner's own
+  // pid stands in for an external process (etcd) whose CPU is reported.
+  RunnerRun r = run_runner({"test",
+                            "--no-plots",
+                            "--bin",
+                            fixture("memory-kv"),
+                            "--node-count",
+                            "3",
+                            "--concurrency",
+                            "2n",
+                            "--rate",
+                            "0",
+                            "--mix",
+                            "write=1",
+                            "--keys",
+                            "40",
+                            "--time-limit",
+                            "3",
+                            "--warmup",
+                            "1",
+                            "--cpu-pids",
+                            std::to_string(getpid()),
+                            "--seed",
+                            "9",
+                            "--",
+                            "--stats-every",
+                            "50"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto j = results(r);
+  EXPECT_EQ(j["stats"]["by-f"].size(), 1u);  // writes only
+  EXPECT_EQ(j["linearizability"]["key-count"], 40);
+  EXPECT_GT(j["throughput"]["ok-per-s-by-f"]["write"].get<double>(), 100);
+  EXPECT_GT(j["latency-ms"]["by-f"]["write"]["n"].get<int>(), 100);
+  auto& steady = j["steady"];
+  EXPECT_EQ(steady["window-s"], nlohmann::json::parse("[1.0, 3.0]"));
+  EXPECT_GT(steady["ok-per-s"].get<double>(), 100);
+  EXPECT_LE(steady["ok"].get<int>(), j["stats"]["ok"].get<int>());
+  EXPECT_GT(steady["latency-ms"]["p99"].get<double>(), 0);
+  auto& cpu = j["cpu"];
+  EXPECT_GT(cpu["nodes-total"]["run-s"].get<double>(), 0);
+  EXPECT_GE(cpu["nodes-total"]["run-s"].get<double>(),
+            cpu["nodes-total"]["steady-s"].get<double>());
+  EXPECT_GT(cpu["runner"]["run-s"].get<double>(), 0);
+  EXPECT_EQ(cpu["nodes"]["n0"]["starts"], 1);
+  EXPECT_GT(cpu["us-per-ok-op"]["nodes-steady"].get<double>(), 0);
+  EXPECT_TRUE(cpu["external"][std::to_string(getpid())]["steady-s"].is_number());
+  auto& ns = j["node-stats"];
+  ASSERT_TRUE(ns.is_object()) << j.dump(2);
+  EXPECT_EQ(ns["leader"]["node"], "n0");
+  EXPECT_NEAR(ns["leader"]["entries-per-fsync"].get<double>(), 4, 0.01);  // syncs = ops / 4
+  EXPECT_GT(ns["cluster"]["fsyncs-per-s"].get<double>(), 0);
+  EXPECT_FALSE(ns["nodes"].contains("n1"));  // printed no stats lines
+  EXPECT_NE(r.output.find("steady 1.0-3.0 s:"), std::string::npos) << r.output;
+
+  // Without stats lines, node-stats is left out.
+  RunnerRun plain =
+      run_runner({"test", "--no-plots", "--bin", fixture("memory-kv"), "--node-count", "1",
+                  "--rate", "0", "--mix", "write=1", "--keys", "5", "--time-limit", "1"});
+  ASSERT_EQ(plain.status, 0) << plain.output;
+  EXPECT_FALSE(results(plain).contains("node-stats"));
+}
+
 TEST(Runner, NodesWithoutReplicationAreInvalid) {
   RunnerRun r =
       run_runner({"test", "--no-plots", "-w", "lin-kv", "--bin", fixture("broken-local"),

@@ -1,12 +1,14 @@
 // Unit tests of the runner's parts that need no processes: CLI parsing,
 // nemesis target selection, the lin-kv generator and reply classification.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <set>
 
 #include "cli.h"
 #include "client.h"
 #include "generator.h"
+#include "metrics.h"
 #include "nemesis.h"
 #include "stats.h"
 
@@ -85,6 +87,27 @@ TEST(Cli, AcceptsEqualsFormAndRateZero) {
   EXPECT_EQ(*o->availability, 1.0);
 }
 
+TEST(Cli, ThroughputOptions) {
+  std::string err;
+  auto args = base_args();
+  args.insert(args.end(),
+              {"--keys", "1000", "--warmup", "2.5", "--cpu-pids", "123,456", "--mix", "write=1"});
+  auto o = parse_test_args(args, &err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_EQ(*o->key_count, 1000);
+  EXPECT_EQ(o->warmup_s, 2.5);
+  EXPECT_EQ(o->cpu_pids, (std::vector<int>{123, 456}));
+  auto defaults = parse_test_args(base_args(), &err);
+  EXPECT_FALSE(defaults->key_count);  // Jepsen's key per group unless asked
+  EXPECT_EQ(defaults->warmup_s, 1);
+  for (auto bad : std::vector<std::vector<std::string>>{
+           {"--keys", "0"}, {"--key-count", "x"}, {"--warmup", "-1"}, {"--cpu-pids", "1"}}) {
+    auto a = base_args();
+    a.insert(a.end(), bad.begin(), bad.end());
+    EXPECT_FALSE(parse_test_args(a, &err)) << bad[0] << " " << bad[1];
+  }
+}
+
 size_t component_of(const Grudge& g, const std::string& n, const std::vector<std::string>& nodes) {
   // Nodes n hears from, including itself.
   size_t heard = 0;
@@ -138,7 +161,7 @@ TEST(Nemesis, NodeTargets) {
 
 TEST(Generator, ReadersReadAndWritersWriteOrCas) {
   std::mt19937_64 rng(1);
-  LinKvGenerator gen({4, 2, 20, std::nullopt, {}}, rng);
+  LinKvGenerator gen({4, 2, 20, std::nullopt, {}, std::nullopt}, rng);
   int writes = 0, cas = 0;
   for (int i = 0; i < 300; ++i) {
     int worker = i % 4;
@@ -163,7 +186,7 @@ TEST(Generator, ReadersReadAndWritersWriteOrCas) {
 
 TEST(Generator, KeyRetiresAfterProcessLimit) {
   std::mt19937_64 rng(1);
-  LinKvGenerator gen({4, 1, 3, std::nullopt, {}}, rng);  // two groups of 2
+  LinKvGenerator gen({4, 1, 3, std::nullopt, {}, std::nullopt}, rng);  // two groups of 2
   EXPECT_EQ(gen.group_key(0), 0);
   EXPECT_EQ(gen.group_key(1), 1);
   EXPECT_EQ(gen.next(0, 0).key, 0);
@@ -177,7 +200,7 @@ TEST(Generator, KeyRetiresAfterProcessLimit) {
 
 TEST(Generator, PerKeyLimitCapsOps) {
   std::mt19937_64 rng(1);
-  LinKvGenerator gen({2, 1, 20, 10, {}}, rng);
+  LinKvGenerator gen({2, 1, 20, 10, {}, std::nullopt}, rng);
   std::set<int64_t> keys;
   for (int i = 0; i < 100; ++i) keys.insert(gen.next(i % 2, i % 2).key.get<int64_t>());
   EXPECT_GE(keys.size(), 10u);
@@ -186,8 +209,23 @@ TEST(Generator, PerKeyLimitCapsOps) {
 
 TEST(Generator, MixOverridesRoles) {
   std::mt19937_64 rng(1);
-  LinKvGenerator gen({2, 1, 20, std::nullopt, {{"write", 1}}}, rng);
+  LinKvGenerator gen({2, 1, 20, std::nullopt, {{"write", 1}}, std::nullopt}, rng);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(gen.next(i % 2, i % 2).f, lin::Fn::kWrite);
+}
+
+TEST(Generator, KeysSpreadWritesUniformly) {
+  std::mt19937_64 rng(1);
+  LinKvGenerator gen({12, 3, 20, std::nullopt, {{"write", 1}}, 10}, rng);
+  std::map<int64_t, int> per_key;
+  for (int i = 0; i < 10000; ++i) {
+    OpSpec op = gen.next(i % 12, i % 12);
+    EXPECT_EQ(op.f, lin::Fn::kWrite);
+    ++per_key[op.key.get<int64_t>()];
+  }
+  ASSERT_EQ(per_key.size(), 10u);
+  EXPECT_EQ(per_key.begin()->first, 0);
+  EXPECT_EQ(per_key.rbegin()->first, 9);
+  for (auto& [k, n] : per_key) EXPECT_NEAR(n, 1000, 150) << k;
 }
 
 Message reply(raftkv::maelstrom::Json body) {
@@ -230,6 +268,84 @@ TEST(Stats, Quantiles) {
   EXPECT_EQ(quantile(v, 0.95), 10);
   EXPECT_EQ(quantile(v, 0), 1);
   EXPECT_EQ(quantile({}, 0.5), 0);
+}
+
+OpRecord ok_op(lin::Fn f, double invoke_s, double complete_s) {
+  return {0,
+          f,
+          "n0",
+          static_cast<int64_t>(invoke_s * 1e9),
+          static_cast<int64_t>(complete_s * 1e9),
+          lin::EventType::kOk};
+}
+
+TEST(Stats, SteadyWindowAndByF) {
+  std::vector<OpRecord> ops{ok_op(lin::Fn::kWrite, 0.1, 0.5),  // warm-up: excluded
+                            ok_op(lin::Fn::kWrite, 1.0, 1.002), ok_op(lin::Fn::kRead, 2.0, 2.004),
+                            ok_op(lin::Fn::kWrite, 3.0, 3.006)};
+  ops.push_back({1, lin::Fn::kWrite, "n0", 1'500'000'000, 1'600'000'000, lin::EventType::kFail});
+  RunStats s = compute_stats(ops, NetStats{}, 4, 1, 3.5);
+  EXPECT_EQ(s.ok, 4);
+  EXPECT_EQ(s.throughput_ok, 1.0);
+  EXPECT_EQ(s.throughput_ok_by_f["write"], 0.75);
+  EXPECT_EQ(s.latency_by_f["write"].n, 3);
+  ASSERT_TRUE(s.steady);
+  EXPECT_EQ(s.steady->ok, 3);
+  EXPECT_EQ(s.steady->fail, 1);
+  EXPECT_DOUBLE_EQ(s.steady->ok_per_s, 3 / 2.5);
+  EXPECT_DOUBLE_EQ(s.steady->ok_per_s_by_f["read"], 1 / 2.5);
+  EXPECT_NEAR(s.steady->latency.max, 6, 1e-6);
+  EXPECT_NEAR(s.steady->latency_by_f["write"].p50, 2, 1e-6);
+  EXPECT_FALSE(compute_stats(ops, NetStats{}, 4, 4, 4).steady);  // empty window
+}
+
+TEST(Metrics, ParsesStatsLines) {
+  auto f = parse_stats_line(
+      "raftkv stats: role=leader term=2 commit=123 applied=123 last=123 syncs=45 "
+      "synced_entries=678 pending=3");
+  ASSERT_TRUE(f);
+  EXPECT_EQ((*f)["role"], "leader");
+  EXPECT_EQ((*f)["synced_entries"], "678");
+  EXPECT_EQ(f->size(), 8u);
+  EXPECT_FALSE(parse_stats_line("raftkv: became leader in term 2"));
+  EXPECT_FALSE(parse_stats_line("raftkv stats: not initialised"));
+}
+
+StatsSample sample(double t_s, int gen, int syncs, int entries, const char* role = "leader") {
+  return {static_cast<int64_t>(t_s * 1e9),
+          gen,
+          {{"role", role},
+           {"syncs", std::to_string(syncs)},
+           {"synced_entries", std::to_string(entries)}}};
+}
+
+TEST(Metrics, SummarizesCountersOverWindowAcrossRestarts) {
+  // 100 syncs/s at 10 entries each, a restart (counters from 0) at 3.5 s.
+  std::vector<StatsSample> v{
+      sample(0, 1, 0, 0, "candidate"), sample(1, 1, 100, 1000), sample(2, 1, 200, 2000),
+      sample(3, 1, 300, 3000),         sample(4, 2, 0, 0),      sample(5, 2, 100, 1000)};
+  auto s = summarize_stats(v, 1'000'000'000, 5'000'000'000);
+  EXPECT_TRUE(s.windowed);
+  EXPECT_DOUBLE_EQ(s.span_s, 3);  // 1..3 and 4..5
+  EXPECT_DOUBLE_EQ(s.fsyncs_per_s(), 100);
+  EXPECT_DOUBLE_EQ(s.entries_per_fsync(), 10);
+  EXPECT_EQ(s.total_syncs, 400);
+  EXPECT_EQ(s.role, "leader");
+  EXPECT_EQ(s.leader_samples, 5);
+  // A window with one line falls back to the whole run.
+  auto whole = summarize_stats(v, 1'500'000'000, 2'500'000'000);
+  EXPECT_FALSE(whole.windowed);
+  EXPECT_DOUBLE_EQ(whole.span_s, 4);
+  EXPECT_EQ(summarize_stats({}, 0, 1).samples, 0);
+}
+
+TEST(Metrics, CpuSecondsOfProcesses) {
+  volatile double x = 0;
+  while (self_cpu_seconds() < 0.05) x = x + 1;
+  auto mine = proc_cpu_seconds(getpid());
+  ASSERT_TRUE(mine);
+  EXPECT_GE(*mine, 0.03);  // /proc counts in clock ticks
+  EXPECT_FALSE(proc_cpu_seconds(999999999));
 }
 
 }  // namespace

@@ -226,6 +226,25 @@ std::optional<Options> parse_test_args(const std::vector<std::string>& args, std
                       o.mix = *m;
                       return true;
                     }};
+  flags["--keys"] = {true, [&](const std::string& v) {
+                       int64_t n;
+                       if (!parse_int(v, &n) || n <= 0)
+                         return bad("--keys must be a positive integer");
+                       o.key_count = n;
+                       return true;
+                     }};
+  flags["--key-count"] = flags["--keys"];
+  num("--warmup", &o.warmup_s, false, true);
+  flags["--cpu-pids"] = {true, [&](const std::string& v) {
+                           o.cpu_pids.clear();
+                           for (const auto& p : split(v, ',')) {
+                             int64_t pid;
+                             if (!parse_int(p, &pid) || pid <= 1)
+                               return bad(fmt::format("--cpu-pids: bad pid '{}'", p));
+                             o.cpu_pids.push_back(static_cast<int>(pid));
+                           }
+                           return true;
+                         }};
   num("--recovery-time", &o.recovery_s, false, true);
   num("--final-timeout", &o.final_timeout_s, true, false);
   num("--check-budget", &o.check_budget_s, true, false);
@@ -355,6 +374,11 @@ test options (defaults in brackets):
   --log-stderr               also echo node stderr to the terminal [off]
   --mix read=R,write=W,cas=C every worker draws operations by weight [off: Jepsen's
                              half readers, half write/cas/cas]
+  --keys N                   every op picks a uniformly random key of 0..N-1 instead of
+                             Jepsen's key per worker group (throughput runs) [off]
+  --warmup S                 seconds excluded from the steady-window throughput,
+                             latency and CPU (first leader election) [1]
+  --cpu-pids P1,P2,...       also report the CPU of these processes (e.g. etcd) [none]
   --process-limit N          retire a key after N distinct processes used it [20]
   --per-key-limit N          retire a key after ~N operations [off]
   --recovery-time S          wait after healing before the final reads [2]

@@ -35,6 +35,9 @@ struct Options {
   int process_limit = 20;                // distinct processes per key
   std::optional<int64_t> per_key_limit;  // ops per key
   std::map<std::string, double> mix;     // empty = Jepsen's reader/writer split
+  std::optional<int64_t> key_count;      // --keys: every op on a random key of N
+  double warmup_s = 1;                   // excluded from the steady-window numbers
+  std::vector<int> cpu_pids;             // other processes whose CPU to report (etcd)
   double recovery_s = 2;                 // settle time before final reads
   double final_timeout_s = 30;           // budget for the final reads
   double check_budget_s = 60;            // checker wall-clock budget

@@ -78,21 +78,23 @@ void Cluster::send_init(const std::string& node, bool restart) {
   body["node_ids"] = ids_;
   ++pending_inits_;
   int incarnation = incarnation_[node];
-  client->rpc(node, body, kInitTimeout, [this, node, restart,
-                                          incarnation](const std::optional<Message>& reply) {
-    --pending_inits_;
-    std::string when = restart ? "after restart" : "at startup";
-    if (!reply && incarnation_[node] != incarnation) return;  // killed before it could answer
-    if (!reply) {
-      ++init_failures_;
-      problems_.add("init-timeout",
-                    fmt::format("{} did not answer init within 10 s {}", node, when));
-    } else if (reply->type() != "init_ok") {
-      ++init_failures_;
-      problems_.add("init-failed", fmt::format("{} answered init {} with {}", node, when,
-                                               raftkv::maelstrom::serialize(*reply)));
-    }
-  });
+  client->rpc(node, body, kInitTimeout,
+              [this, node, restart, incarnation](const std::optional<Message>& reply) {
+                --pending_inits_;
+                std::string when = restart ? "after restart" : "at startup";
+                if (!reply && incarnation_[node] != incarnation)
+                  return;  // killed before it could answer
+                if (!reply) {
+                  ++init_failures_;
+                  problems_.add("init-timeout",
+                                fmt::format("{} did not answer init within 10 s {}", node, when));
+                } else if (reply->type() != "init_ok") {
+                  ++init_failures_;
+                  problems_.add("init-failed",
+                                fmt::format("{} answered init {} with {}", node, when,
+                                            raftkv::maelstrom::serialize(*reply)));
+                }
+              });
   init_clients_.push_back(std::move(client));
 }
 

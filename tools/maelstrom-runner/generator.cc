@@ -42,20 +42,23 @@ lin::Fn LinKvGenerator::pick_f(bool reader) {
 
 OpSpec LinKvGenerator::next(int worker, int64_t process) {
   int group_size = 2 * opts_.node_count;
-  Group& g = groups_[(worker / group_size) % groups_.size()];
-  bool new_process = !g.processes.count(process);
-  if ((new_process && static_cast<int>(g.processes.size()) >= opts_.process_limit) ||
-      (g.op_limit > 0 && g.ops >= g.op_limit)) {
-    next_key(g);
+  OpSpec op;
+  if (!opts_.key_count) {
+    Group& g = groups_[(worker / group_size) % groups_.size()];
+    bool new_process = !g.processes.count(process);
+    if ((new_process && static_cast<int>(g.processes.size()) >= opts_.process_limit) ||
+        (g.op_limit > 0 && g.ops >= g.op_limit)) {
+      next_key(g);
+    }
+    g.processes.insert(process);
+    ++g.ops;
+    op.key = g.key;
   }
-  g.processes.insert(process);
-  ++g.ops;
-
   // As gen/reserve: the first half of each group's threads are readers.
   bool reader = (worker % group_size) < opts_.node_count;
-  OpSpec op;
   op.f = pick_f(reader);
-  op.key = g.key;
+  if (opts_.key_count)
+    op.key = std::uniform_int_distribution<int64_t>(0, *opts_.key_count - 1)(rng_);
   std::uniform_int_distribution<int> v(0, 4);
   switch (op.f) {
     case lin::Fn::kRead:

@@ -36,6 +36,9 @@ struct LinKvGeneratorOptions {
   int process_limit = 20;
   std::optional<int64_t> per_key_limit;
   std::map<std::string, double> mix;  // empty: readers/writers split
+  // Set: every op picks a uniformly random key of 0..N-1, so throughput runs
+  // spread over many keys and each key's history stays short for the checker.
+  std::optional<int64_t> key_count;
 };
 
 class LinKvGenerator : public OpGenerator {

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "clock.h"
+
 namespace runner {
 namespace {
 
@@ -63,10 +65,11 @@ void install_child_cleanup() {
 void reap_children(const std::vector<NodeProcess*>& nodes) {
   while (true) {
     int status = 0;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
+    struct rusage ru {};
+    pid_t pid = wait4(-1, &status, WNOHANG, &ru);
     if (pid <= 0) return;
     for (NodeProcess* n : nodes) {
-      if (n->pid() == pid) n->handle_exit(status);
+      if (n->pid() == pid) n->handle_exit(status, ru);
     }
   }
 }
@@ -214,7 +217,7 @@ void NodeProcess::on_stderr(short) {
     ssize_t n = read(err_fd_, buf, sizeof buf);
     if (n > 0) {
       if (log_) fwrite(buf, 1, n, log_);
-      if (spec_.echo_stderr) echo_stderr(std::string_view(buf, n));
+      scan_stderr(std::string_view(buf, n));
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
@@ -223,16 +226,28 @@ void NodeProcess::on_stderr(short) {
   if (log_) fflush(log_);
 }
 
-void NodeProcess::echo_stderr(std::string_view chunk) {
+void NodeProcess::scan_stderr(std::string_view chunk) {
   // Whole lines only, so lines of different nodes never interleave.
   err_line_.append(chunk);
   size_t start = 0, nl;
+  int64_t now = mono_ns();
   while ((nl = err_line_.find('\n', start)) != std::string::npos) {
-    fmt::print(stderr, "[{}] {}\n", spec_.id,
-               std::string_view(err_line_).substr(start, nl - start));
+    std::string_view line = std::string_view(err_line_).substr(start, nl - start);
+    if (spec_.echo_stderr) fmt::print(stderr, "[{}] {}\n", spec_.id, line);
+    if (auto fields = parse_stats_line(line)) stats_.push_back({now, starts_, std::move(*fields)});
     start = nl + 1;
   }
   err_line_.erase(0, start);
+  // A node that never ends its lines must not grow this without bound.
+  if (err_line_.size() > (1 << 16)) err_line_.clear();
+}
+
+double NodeProcess::cpu_seconds() const {
+  return dead_cpu_s_ + (running() ? proc_cpu_seconds(pid_).value_or(0) : 0);
+}
+
+void NodeProcess::reaped(const struct rusage& ru) {
+  dead_cpu_s_ += rusage_cpu_seconds(ru);
 }
 
 void NodeProcess::close_fd(int* fd) {
@@ -252,6 +267,7 @@ void NodeProcess::drain_and_close() {
   in_buf_.clear();
   in_off_ = 0;
   out_buf_.clear();
+  err_line_.clear();  // a dead process's unfinished last line
 }
 
 void NodeProcess::kill() {
@@ -259,7 +275,8 @@ void NodeProcess::kill() {
   pid_t pid = pid_;
   ::kill(-pid, SIGKILL);
   int status;
-  waitpid(pid, &status, 0);
+  struct rusage ru {};
+  if (wait4(pid, &status, 0, &ru) == pid) reaped(ru);
   unregister_child(pid);
   pid_ = -1;
   paused_ = false;
@@ -279,8 +296,9 @@ void NodeProcess::resume() {
   paused_ = false;
 }
 
-void NodeProcess::handle_exit(int status) {
+void NodeProcess::handle_exit(int status, const struct rusage& ru) {
   pid_t pid = pid_;
+  reaped(ru);
   // Other members of the group (a wrapper script's children) go too.
   ::kill(-pid, SIGKILL);
   unregister_child(pid);

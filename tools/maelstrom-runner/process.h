@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "event_loop.h"
+#include "metrics.h"
 
 namespace runner {
 
@@ -38,8 +39,8 @@ class NodeProcess {
   void kill();
   void pause();
   void resume();
-  // Called by the reaper when waitpid() reports this pid.
-  void handle_exit(int status);
+  // Called by the reaper when wait4() reports this pid, with its rusage.
+  void handle_exit(int status, const struct rusage& ru);
 
   // Queues one line (a newline is appended). Dropped while the node is down.
   void send_line(std::string_view line);
@@ -49,6 +50,11 @@ class NodeProcess {
   bool running() const { return pid_ > 0; }
   bool paused() const { return paused_; }
   int starts() const { return starts_; }
+  // CPU seconds of every start of this node so far (dead ones from wait4's
+  // rusage, the live one from /proc).
+  double cpu_seconds() const;
+  // "raftkv stats:" lines seen on stderr, with the time they were read.
+  const std::vector<StatsSample>& stats_samples() const { return stats_; }
 
  private:
   void on_stdout(short revents);
@@ -57,7 +63,8 @@ class NodeProcess {
   void drain_and_close();
   void close_fd(int* fd);
   void log_marker(const std::string& text);
-  void echo_stderr(std::string_view chunk);
+  void scan_stderr(std::string_view chunk);
+  void reaped(const struct rusage& ru);
 
   EventLoop& loop_;
   NodeSpec spec_;
@@ -68,10 +75,12 @@ class NodeProcess {
   int starts_ = 0;
   int in_fd_ = -1, out_fd_ = -1, err_fd_ = -1;
   std::string out_buf_;   // partial stdout line
-  std::string err_line_;  // partial stderr line, for --log-stderr
+  std::string err_line_;  // partial stderr line (echo and stats)
   std::string in_buf_;    // pending stdin bytes
   size_t in_off_ = 0;
   FILE* log_ = nullptr;
+  double dead_cpu_s_ = 0;
+  std::vector<StatsSample> stats_;
 };
 
 // Kills every live node process group; safe from signal handlers and atexit,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <fstream>
 
 namespace runner {
@@ -50,6 +51,129 @@ nlohmann::ordered_json options_json(const Options& o) {
   j["process-limit"] = o.process_limit;
   if (o.per_key_limit) j["per-key-limit"] = *o.per_key_limit;
   if (!o.mix.empty()) j["mix"] = o.mix;
+  if (o.key_count) j["keys"] = *o.key_count;
+  j["warmup"] = o.warmup_s;
+  if (!o.cpu_pids.empty()) j["cpu-pids"] = o.cpu_pids;
+  return j;
+}
+
+nlohmann::ordered_json latency_json(const LatencySummary& l) {
+  return {{"p50", l.p50}, {"p95", l.p95}, {"p99", l.p99}, {"max", l.max}, {"n", l.n}};
+}
+
+nlohmann::ordered_json latency_by_f_json(const std::map<std::string, LatencySummary>& m) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [f, l] : m) j[f] = latency_json(l);
+  return j;
+}
+
+double at(const std::vector<double>& v, size_t i) {
+  return i < v.size() ? v[i] : 0;  // a point that was never sampled counts 0
+}
+
+double sum(const std::vector<double>& v) {
+  double t = 0;
+  for (double x : v) t += x;
+  return t;
+}
+
+// CPU seconds spent between two points by nodes, the runner and --cpu-pids.
+nlohmann::ordered_json cpu_json(const RunResult& r) {
+  const Resources& res = r.resources;
+  const RunStats& s = r.stats;
+  auto per_op = [](double cpu_s, int64_t ops) { return ops > 0 ? cpu_s * 1e6 / ops : 0.0; };
+  nlohmann::ordered_json j;
+  j["how"] =
+      "utime+stime: live processes from /proc/PID/stat, exited nodes from wait4 rusage; "
+      "run = whole life, workload = start..time limit, steady = warm-up..time limit";
+  auto& nodes = j["nodes"];
+  for (size_t i = 0; i < res.node_ids.size(); ++i) {
+    nodes[res.node_ids[i]] = {{"run-s", at(res.exit.nodes, i)},
+                              {"workload-s", at(res.end.nodes, i) - at(res.start.nodes, i)},
+                              {"steady-s", at(res.end.nodes, i) - at(res.warm.nodes, i)},
+                              {"starts", i < res.node_starts.size() ? res.node_starts[i] : 0}};
+  }
+  double nodes_run = sum(res.exit.nodes), nodes_steady = sum(res.end.nodes) - sum(res.warm.nodes);
+  j["nodes-total"] = {{"run-s", nodes_run},
+                      {"workload-s", sum(res.end.nodes) - sum(res.start.nodes)},
+                      {"steady-s", nodes_steady}};
+  double runner_steady = res.end.runner - res.warm.runner;
+  j["runner"] = {{"run-s", res.runner_exit},
+                 {"workload-s", res.end.runner - res.start.runner},
+                 {"steady-s", runner_steady}};
+  double ext_steady = 0;
+  auto& ext = j["external"];
+  ext = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < res.external_pids.size(); ++i) {
+    auto d = [&](const CpuPoint& a, const CpuPoint& b) -> nlohmann::ordered_json {
+      if (a.external.size() <= i || b.external.size() <= i || !a.external[i] || !b.external[i])
+        return nullptr;  // the process was not there
+      return *b.external[i] - *a.external[i];
+    };
+    auto steady = d(res.warm, res.end);
+    if (steady.is_number()) ext_steady += steady.get<double>();
+    ext[std::to_string(res.external_pids[i])] = {{"run-s", d(res.begin, res.exit)},
+                                                 {"workload-s", d(res.start, res.end)},
+                                                 {"steady-s", steady}};
+  }
+  int64_t steady_ok = s.steady ? s.steady->ok : 0;
+  auto& us = j["us-per-ok-op"];
+  us["nodes-run"] = per_op(nodes_run, s.ok);
+  us["nodes-steady"] = per_op(nodes_steady, steady_ok);
+  us["runner-steady"] = per_op(runner_steady, steady_ok);
+  if (!res.external_pids.empty()) us["external-steady"] = per_op(ext_steady, steady_ok);
+  return j;
+}
+
+nlohmann::ordered_json fields_json(const std::map<std::string, std::string>& fields) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : fields) {
+    char* end = nullptr;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (!v.empty() && *end == '\0')
+      j[k] = n;
+    else
+      j[k] = v;
+  }
+  return j;
+}
+
+// fsyncs/s and entries per fsync from the nodes' "raftkv stats:" lines.
+nlohmann::ordered_json node_stats_json(const Resources& res) {
+  nlohmann::ordered_json j, nodes = nlohmann::ordered_json::object();
+  double syncs = 0, entries = 0, fsyncs_per_s = 0;
+  int leader = -1;
+  bool windowed = true;
+  for (size_t i = 0; i < res.node_stats.size(); ++i) {
+    const NodeStatsSummary& n = res.node_stats[i];
+    if (n.samples == 0) continue;
+    nodes[res.node_ids[i]] = {{"role", n.role},
+                              {"fsyncs-per-s", n.fsyncs_per_s()},
+                              {"entries-per-fsync", n.entries_per_fsync()},
+                              {"commits-per-s", n.span_s > 0 ? n.commits / n.span_s : 0},
+                              {"syncs", n.total_syncs},
+                              {"synced-entries", n.total_entries},
+                              {"samples", n.samples},
+                              {"windowed", n.windowed},
+                              {"last", fields_json(n.last)}};
+    syncs += n.syncs;
+    entries += n.entries;
+    fsyncs_per_s += n.fsyncs_per_s();
+    windowed = windowed && n.windowed;
+    if (leader < 0 || n.leader_samples > res.node_stats[leader].leader_samples)
+      leader = static_cast<int>(i);
+  }
+  if (nodes.empty()) return nullptr;  // nodes print no stats lines
+  j["window"] = windowed ? "steady" : "whole run (too few lines in the steady window)";
+  j["nodes"] = nodes;
+  j["cluster"] = {{"fsyncs-per-s", fsyncs_per_s},
+                  {"entries-per-fsync", syncs > 0 ? entries / syncs : 0}};
+  if (leader >= 0 && res.node_stats[leader].leader_samples > 0) {
+    const NodeStatsSummary& l = res.node_stats[leader];
+    j["leader"] = {{"node", res.node_ids[leader]},
+                   {"fsyncs-per-s", l.fsyncs_per_s()},
+                   {"entries-per-fsync", l.entries_per_fsync()}};
+  }
   return j;
 }
 
@@ -95,14 +219,25 @@ void write_results_json(const std::string& path, const Options& opts, const RunR
   cj["pending"] = s.pending;
   cj["by-f"] = s.by_f;
 
-  j["latency-ms"] = {{"p50", s.latency.p50},
-                     {"p95", s.latency.p95},
-                     {"p99", s.latency.p99},
-                     {"max", s.latency.max},
-                     {"n", s.latency.n}};
+  j["latency-ms"] = latency_json(s.latency);
+  j["latency-ms"]["by-f"] = latency_by_f_json(s.latency_by_f);
   j["throughput"] = {{"duration-s", s.duration_s},
                      {"ok-per-s", s.throughput_ok},
-                     {"completed-per-s", s.throughput_total}};
+                     {"completed-per-s", s.throughput_total},
+                     {"ok-per-s-by-f", s.throughput_ok_by_f}};
+  if (s.steady) {
+    // Leaves out the warm-up (first election), where closed-loop clients spin on errors.
+    j["steady"] = {{"window-s", {s.steady->from_s, s.steady->to_s}},
+                   {"ok", s.steady->ok},
+                   {"fail", s.steady->fail},
+                   {"info", s.steady->info},
+                   {"ok-per-s", s.steady->ok_per_s},
+                   {"ok-per-s-by-f", s.steady->ok_per_s_by_f},
+                   {"latency-ms", latency_json(s.steady->latency)}};
+    j["steady"]["latency-ms"]["by-f"] = latency_by_f_json(s.steady->latency_by_f);
+  }
+  j["cpu"] = cpu_json(r);
+  if (auto ns = node_stats_json(r.resources); !ns.is_null()) j["node-stats"] = ns;
   j["net"] = {{"server-msgs", s.net.server_sent},
               {"client-msgs", s.net.client_sent},
               {"delivered", s.net.delivered},
@@ -168,6 +303,19 @@ std::string summary_text(const RunResult& r, const Problems& problems) {
                      s.latency.p95, s.latency.p99, s.latency.max);
   out += fmt::format("throughput: {:.1f} ok/s, {:.1f} completed/s over {:.1f} s\n", s.throughput_ok,
                      s.throughput_total, s.duration_s);
+  if (s.steady)
+    out += fmt::format("steady {:.1f}-{:.1f} s: {:.1f} ok/s, latency ms p50 {:.2f} p99 {:.2f}\n",
+                       s.steady->from_s, s.steady->to_s, s.steady->ok_per_s, s.steady->latency.p50,
+                       s.steady->latency.p99);
+  const Resources& res = r.resources;
+  if (!res.node_ids.empty()) {
+    double nodes = sum(res.exit.nodes);
+    out += fmt::format("cpu: nodes {:.2f} s, runner {:.2f} s", nodes, res.runner_exit);
+    if (s.steady && s.steady->ok > 0)
+      out += fmt::format(", steady nodes {:.1f} us/ok op",
+                         (sum(res.end.nodes) - sum(res.warm.nodes)) * 1e6 / s.steady->ok);
+    out += "\n";
+  }
   out +=
       fmt::format("messages: {} server-server, {} client; {:.2f} server msgs/op, {:.2f} msgs/op\n",
                   s.net.server_sent, s.net.client_sent, s.server_msgs_per_op, s.all_msgs_per_op);

@@ -3,14 +3,35 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli.h"
 #include "history_log.h"
 #include "linearizability/checker.h"
+#include "metrics.h"
 #include "problems.h"
 #include "stats.h"
 
 namespace runner {
+
+// CPU seconds (cumulative) of every node, the runner and --cpu-pids processes
+// at one moment of the run.
+struct CpuPoint {
+  std::vector<double> nodes;
+  double runner = 0;
+  std::vector<std::optional<double>> external;  // nullopt: process gone
+};
+
+struct Resources {
+  std::vector<std::string> node_ids;
+  std::vector<int> node_starts;
+  std::vector<int> external_pids;
+  // begin: before nodes start; start/warm/end: workload start, end of
+  // warm-up, time limit; exit: nodes stopped. runner_exit: after checking.
+  CpuPoint begin, start, warm, end, exit;
+  double runner_exit = 0;
+  std::vector<NodeStatsSummary> node_stats;
+};
 
 struct RunResult {
   lin::CheckReport check;
@@ -19,6 +40,7 @@ struct RunResult {
   bool availability_ok = true;
   lin::Verdict verdict = lin::Verdict::kUnknown;  // overall
   int64_t final_unread = 0;
+  Resources resources;
 };
 
 lin::Verdict overall_verdict(const RunResult& r);

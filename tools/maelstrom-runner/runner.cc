@@ -43,6 +43,14 @@ std::string make_run_dir(const Options& opts) {
   return dir.string();
 }
 
+CpuPoint sample_cpu(const Cluster& cluster, const std::vector<int>& pids) {
+  CpuPoint p;
+  for (const NodeProcess* n : cluster.processes()) p.nodes.push_back(n->cpu_seconds());
+  p.runner = self_cpu_seconds();
+  for (int pid : pids) p.external.push_back(proc_cpu_seconds(pid));
+  return p;
+}
+
 class Progress {
  public:
   Progress(double limit_s) : limit_s_(limit_s), tty_(isatty(2)) {}
@@ -91,6 +99,11 @@ int run_one(const Options& opts, uint64_t seed) {
       for (const auto& e : k.examples) fmt::print(stderr, "  {}: {}\n", kind, e);
     return 2;
   };
+  RunResult r;
+  Resources& res = r.resources;
+  res.node_ids = opts.nodes;
+  res.external_pids = opts.cpu_pids;
+  res.begin = sample_cpu(cluster, opts.cpu_pids);
   std::string error;
   if (!cluster.start_all(&error)) return fail_setup(error);
   if (!cluster.init_all(&error)) return fail_setup(error);
@@ -100,7 +113,7 @@ int run_one(const Options& opts, uint64_t seed) {
   // Maelstrom's client timeout.
   int64_t timeout = std::max<int64_t>(kSec, 10 * opts.latency_ms * kMs);
   LinKvGenerator gen({opts.concurrency, static_cast<int>(opts.nodes.size()), opts.process_limit,
-                      opts.per_key_limit, opts.mix},
+                      opts.per_key_limit, opts.mix, opts.key_count},
                      rng);
   Workload workload(loop, net, rng, gen, history, opts.nodes, opts.concurrency, opts.rate, timeout);
   Nemesis nemesis(loop, nemesis_rng, cluster, history, opts.nemesis, opts.nemesis_interval_s);
@@ -113,6 +126,13 @@ int run_one(const Options& opts, uint64_t seed) {
     loop.after(kSec / 2, show);
   };
   show();
+  // CPU at the workload's start, end of warm-up and time limit, so CPU per op
+  // can be taken over the same steady window as the throughput.
+  double warmup_s = std::min(opts.warmup_s, opts.time_limit_s);
+  int64_t warm = t0 + static_cast<int64_t>(warmup_s * kSec);
+  res.start = sample_cpu(cluster, opts.cpu_pids);
+  loop.at(warm, [&] { res.warm = sample_cpu(cluster, opts.cpu_pids); });
+  loop.at(end, [&] { res.end = sample_cpu(cluster, opts.cpu_pids); });
   workload.start(end);
   nemesis.start(end);
   loop.run_until([&] { return workload.finished(); });
@@ -136,12 +156,17 @@ int run_one(const Options& opts, uint64_t seed) {
   progress.done();
   cluster.stop_all();
   history.flush();
+  res.exit = sample_cpu(cluster, opts.cpu_pids);
+  for (const NodeProcess* n : cluster.processes()) {
+    res.node_starts.push_back(n->starts());
+    res.node_stats.push_back(summarize_stats(n->stats_samples(), warm, end));
+  }
 
-  RunResult r;
   lin::CheckOptions copts;
   copts.budget = std::chrono::milliseconds(static_cast<int64_t>(opts.check_budget_s * 1000));
   r.check = lin::check(history.events(), copts);
-  r.stats = compute_stats(history.ops(), net.stats(), duration_s);
+  r.stats = compute_stats(history.ops(), net.stats(), duration_s, warmup_s, opts.time_limit_s);
+  res.runner_exit = self_cpu_seconds();
   r.final_unread = finals.unread();
   if (finals.unread() > 0)
     problems.add("final-reads-incomplete",

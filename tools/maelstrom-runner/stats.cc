@@ -11,11 +11,23 @@ double quantile(const std::vector<double>& sorted, double q) {
   return sorted[std::min(sorted.size() - 1, i == 0 ? 0 : i - 1)];
 }
 
-RunStats compute_stats(const std::vector<OpRecord>& ops, const NetStats& net, double duration_s) {
+LatencySummary summarize_latency(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  return {quantile(ms, 0.5), quantile(ms, 0.95), quantile(ms, 0.99), ms.empty() ? 0 : ms.back(),
+          static_cast<int64_t>(ms.size())};
+}
+
+RunStats compute_stats(const std::vector<OpRecord>& ops, const NetStats& net, double duration_s,
+                       double steady_from_s, double steady_to_s) {
   RunStats s;
   s.net = net;
   s.duration_s = duration_s;
   std::vector<double> lat;
+  std::map<std::string, std::vector<double>> lat_by_f, steady_by_f;
+  std::vector<double> steady_lat;
+  int64_t steady_fail = 0, steady_info = 0;
+  int64_t from_ns = static_cast<int64_t>(steady_from_s * 1e9);
+  int64_t to_ns = static_cast<int64_t>(steady_to_s * 1e9);
   for (const auto& op : ops) {
     if (op.final_read) {
       ++s.final_reads;
@@ -26,15 +38,24 @@ RunStats compute_stats(const std::vector<OpRecord>& ops, const NetStats& net, do
     std::string type = op.complete_ns < 0 ? "pending" : lin::to_string(op.type);
     ++s.by_f[lin::to_string(op.f)][type];
     switch (op.type) {
-      case lin::EventType::kOk:
+      case lin::EventType::kOk: {
         ++s.ok;
-        lat.push_back((op.complete_ns - op.invoke_ns) / 1e6);
+        double ms = (op.complete_ns - op.invoke_ns) / 1e6;
+        lat.push_back(ms);
+        lat_by_f[lin::to_string(op.f)].push_back(ms);
+        if (op.complete_ns >= from_ns && op.complete_ns <= to_ns) {
+          steady_lat.push_back(ms);
+          steady_by_f[lin::to_string(op.f)].push_back(ms);
+        }
         break;
+      }
       case lin::EventType::kFail:
         ++s.fail;
+        steady_fail += op.complete_ns >= from_ns && op.complete_ns <= to_ns;
         break;
       case lin::EventType::kInfo:
         ++s.info;
+        steady_info += op.complete_ns >= from_ns && op.complete_ns <= to_ns;
         break;
       case lin::EventType::kInvoke:
         ++s.pending;
@@ -43,12 +64,30 @@ RunStats compute_stats(const std::vector<OpRecord>& ops, const NetStats& net, do
   }
   int64_t completed = s.ok + s.info + s.fail;
   s.availability = completed ? static_cast<double>(s.ok) / completed : 0;
-  std::sort(lat.begin(), lat.end());
-  s.latency = {quantile(lat, 0.5), quantile(lat, 0.95), quantile(lat, 0.99),
-               lat.empty() ? 0 : lat.back(), static_cast<int64_t>(lat.size())};
+  s.latency = summarize_latency(std::move(lat));
+  for (auto& [f, v] : lat_by_f) {
+    if (duration_s > 0) s.throughput_ok_by_f[f] = v.size() / duration_s;
+    s.latency_by_f[f] = summarize_latency(std::move(v));
+  }
   if (duration_s > 0) {
     s.throughput_ok = s.ok / duration_s;
     s.throughput_total = completed / duration_s;
+  }
+  if (steady_to_s > steady_from_s) {
+    WindowStats w;
+    w.from_s = steady_from_s;
+    w.to_s = steady_to_s;
+    double span = steady_to_s - steady_from_s;
+    w.ok = static_cast<int64_t>(steady_lat.size());
+    w.fail = steady_fail;
+    w.info = steady_info;
+    w.ok_per_s = w.ok / span;
+    w.latency = summarize_latency(std::move(steady_lat));
+    for (auto& [f, v] : steady_by_f) {
+      w.ok_per_s_by_f[f] = v.size() / span;
+      w.latency_by_f[f] = summarize_latency(std::move(v));
+    }
+    s.steady = std::move(w);
   }
   // Like Maelstrom's net checker: messages per client operation.
   int64_t all_ops = s.ops + s.final_reads;
