@@ -36,6 +36,8 @@ const char kUsage[] = R"(usage: raft-sim [flags]
                         500 ms / 50 ms at a 10 ms tick)
   --delay-us MIN,MAX    one-way network delay (default 100,3000)
   --read-via-log F      fraction of reads sent through the log (default 0.2)
+  --persist-first       leaders too persist before sending (Node::drive lets a
+                        leader send first when its term and vote are on disk)
   --no-pre-vote --no-check-quorum
   --no-lin              skip the linearizability check
   --paranoid            full log-matching scan after every event
@@ -129,6 +131,8 @@ Flags parse(int argc, char** argv) {
       f.base.delay_max_ns = hi * 1000;
     } else if (a == "--read-via-log") {
       f.base.read_via_log = std::atof(val().c_str());
+    } else if (a == "--persist-first") {
+      f.base.leader_sends_before_persist = false;
     } else if (a == "--no-pre-vote") {
       f.base.pre_vote = false;
     } else if (a == "--no-check-quorum") {
@@ -216,8 +220,8 @@ int run_failover(const Flags& f) {
   std::printf("  min %.1f  median %.1f  p90 %.1f  p99 %.1f  max %.1f ticks\n", ticks.front(),
               pct(0.5), pct(0.9), pct(0.99), ticks.back());
   std::printf("  min %.0f  median %.0f  p90 %.0f  p99 %.0f  max %.0f ms (at %.0f ms/tick)\n",
-              ticks.front() * ms, pct(0.5) * ms, pct(0.9) * ms, pct(0.99) * ms,
-              ticks.back() * ms, ms);
+              ticks.front() * ms, pct(0.5) * ms, pct(0.9) * ms, pct(0.99) * ms, ticks.back() * ms,
+              ms);
   return failed ? 1 : 0;
 }
 

@@ -22,13 +22,9 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
-#include <random>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,9 +62,13 @@ struct Options {
   int heartbeat_tick = 5;
   size_t max_inflight = 64;
   size_t max_entries_per_msg = 1024;
-  // In fault scenarios, half the seeds use tiny max_entries_per_msg and
-  // max_inflight instead (chosen from the seed, so replays are exact).
-  bool vary_flow_control = true;
+  // In fault scenarios, derive some settings from the seed (so replays stay
+  // exact): half the seeds use tiny max_entries_per_msg and max_inflight;
+  // half the partition and a fifth of the chaos seeds run without CheckQuorum.
+  bool vary_config = true;
+  // Mirror Node::drive: a leader whose term and vote are on disk sends a
+  // Ready's messages before persisting its entries (thesis §10.2.1).
+  bool leader_sends_before_persist = true;
   bool pre_vote = true;
   bool check_quorum = true;
 
@@ -78,7 +78,7 @@ struct Options {
 
   int clients = 5;
   int keys = 3;
-  double read_via_log = 0.2;      // fraction of reads that go through the log
+  double read_via_log = 0.2;  // fraction of reads that go through the log
   int64_t think_max_ns = 40'000'000;
   int64_t client_timeout_ns = 1'000'000'000;
 
