@@ -14,7 +14,9 @@ namespace {
 // collide with the applied index.
 constexpr char kAppliedKey[] = "m/applied";
 
-std::string data_key(const std::string& key) { return "d/" + key; }
+std::string data_key(const std::string& key) {
+  return "d/" + key;
+}
 
 // Values carry a CRC32C over key and value, so a flipped byte is reported
 // rather than served.
@@ -42,8 +44,8 @@ KvStore::KvStore(const std::string& dir) {
   std::string v;
   rocksdb::Status s = db_->Get({}, kAppliedKey, &v);
   if (s.ok()) {
-    if (v.size() != 20 || crc32c(std::string_view(v).substr(0, 16)) !=
-                              get_u32(std::string_view(v).substr(16))) {
+    if (v.size() != 20 ||
+        crc32c(std::string_view(v).substr(0, 16)) != get_u32(std::string_view(v).substr(16))) {
       throw StorageError("kv store: applied index checksum mismatch");
     }
     applied_ = get_u64(v);
@@ -66,15 +68,23 @@ std::optional<std::string> KvStore::get(const std::string& key) {
   return v.substr(4);
 }
 
-void KvStore::apply(const std::vector<std::pair<std::string, std::string>>& puts,
-                    uint64_t applied, uint64_t applied_term) {
-  rocksdb::WriteBatch batch;
+// Adds the puts and the applied point (checksummed) to one batch, so they
+// land atomically.
+static void add_to_batch(rocksdb::WriteBatch& batch,
+                         const std::vector<std::pair<std::string, std::string>>& puts,
+                         uint64_t index, uint64_t term) {
   for (const auto& [k, v] : puts) check(batch.Put(data_key(k), seal(k, v)), "batch put");
   std::string a;
-  put_u64(a, applied);
-  put_u64(a, applied_term);
+  put_u64(a, index);
+  put_u64(a, term);
   put_u32(a, crc32c(a));
   check(batch.Put(kAppliedKey, a), "batch put");
+}
+
+void KvStore::apply(const std::vector<std::pair<std::string, std::string>>& puts, uint64_t applied,
+                    uint64_t applied_term) {
+  rocksdb::WriteBatch batch;
+  add_to_batch(batch, puts, applied, applied_term);
   check(db_->Write({}, &batch), "write");
   applied_ = applied;
   applied_term_ = applied_term;
@@ -128,12 +138,7 @@ void KvStore::install_snapshot(const std::vector<std::pair<std::string, std::str
   rocksdb::WriteBatch batch;
   // "d0" is the first key after every "d/..." key.
   check(batch.DeleteRange(db_->DefaultColumnFamily(), "d/", "d0"), "snapshot clear");
-  for (const auto& [k, v] : pairs) check(batch.Put(data_key(k), seal(k, v)), "batch put");
-  std::string a;
-  put_u64(a, index);
-  put_u64(a, term);
-  put_u32(a, crc32c(a));
-  check(batch.Put(kAppliedKey, a), "batch put");
+  add_to_batch(batch, pairs, index, term);
   rocksdb::WriteOptions wo;
   wo.sync = true;
   check(db_->Write(wo, &batch), "install snapshot");
@@ -141,6 +146,8 @@ void KvStore::install_snapshot(const std::vector<std::pair<std::string, std::str
   applied_term_ = term;
 }
 
-void KvStore::sync() { check(db_->SyncWAL(), "sync"); }
+void KvStore::sync() {
+  check(db_->SyncWAL(), "sync");
+}
 
 }  // namespace raftkv::storage
