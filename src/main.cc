@@ -50,7 +50,9 @@ bool parse_int(const char* s, long long* out) {
   return ec == std::errc() && *p == '\0' && *out >= 0;
 }
 
-void on_signal(int) { raftkv::maelstrom::request_stop(); }
+void on_signal(int) {
+  raftkv::maelstrom::request_stop();
+}
 
 }  // namespace
 
@@ -76,8 +78,7 @@ int main(int argc, char** argv) {
     long long n = 0;
     auto need_int = [&](long long min) {
       if (!parse_int(v, &n) || n < min) {
-        std::cerr << "raftkv: " << a << " needs an integer >= " << min << ", got \"" << v
-                  << "\"\n";
+        std::cerr << "raftkv: " << a << " needs an integer >= " << min << ", got \"" << v << "\"\n";
         exit(2);
       }
       return static_cast<int>(n);

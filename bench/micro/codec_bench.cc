@@ -35,7 +35,8 @@ raft::Message append_with(int n) {
   m.log_term = 3;
   m.commit = 990;
   for (int i = 0; i < n; ++i) {
-    m.entries.push_back({3, 1001u + i, raft::EntryType::kNormal, "w09:\"key-0001\"18:\"value-0000000001\"0:"});
+    m.entries.push_back(
+        {3, 1001u + i, raft::EntryType::kNormal, "w09:\"key-0001\"18:\"value-0000000001\"0:"});
   }
   return m;
 }

@@ -46,8 +46,8 @@ void BM_LogAppendSync(benchmark::State& state) {
     log.save(raft::HardState{1, "n0", index}, entries);
   }
   state.SetItemsProcessed(static_cast<int64_t>(index));
-  state.counters["fsyncs/s"] = benchmark::Counter(static_cast<double>(log.syncs()),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["fsyncs/s"] =
+      benchmark::Counter(static_cast<double>(log.syncs()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_LogAppendSync)->RangeMultiplier(4)->Range(1, 1024)->UseRealTime();
 
@@ -105,7 +105,11 @@ void BM_RestartReplay(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<int64_t>(n) * state.iterations());
 }
-BENCHMARK(BM_RestartReplay)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_RestartReplay)
+    ->Arg(1000000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
@@ -144,6 +148,11 @@ void BM_LogDiskSize(benchmark::State& state) {
     state.counters["disk_MiB"] = static_cast<double>(dir_bytes(dir.path)) / (1 << 20);
   }
 }
-BENCHMARK(BM_LogDiskSize)->Args({100000, 0})->Args({100000, 1})->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LogDiskSize)
+    ->Args({100000, 0})
+    ->Args({100000, 1})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

@@ -1,8 +1,7 @@
 #include "kv/state_machine.h"
 
-#include <unordered_map>
-
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 namespace raftkv::kv {
 

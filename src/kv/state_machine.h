@@ -33,7 +33,9 @@ class StateMachine {
   std::vector<Result> apply(const std::vector<raft::Entry>& entries);
 
   // The current value of a key (JSON text), or nullopt when absent.
-  std::optional<std::string> read(const std::string& canonical_key) { return store_.get(canonical_key); }
+  std::optional<std::string> read(const std::string& canonical_key) {
+    return store_.get(canonical_key);
+  }
   uint64_t applied_index() const { return store_.applied_index(); }
 
  private:

@@ -33,11 +33,15 @@ bool write_all(std::string_view data) {
   return true;
 }
 
-bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
+bool blank(std::string_view s) {
+  return s.find_first_not_of(" \t\r") == std::string_view::npos;
+}
 
 }  // namespace
 
-void request_stop() { g_stop = true; }
+void request_stop() {
+  g_stop = true;
+}
 
 bool Output::flush() {
   if (buf_.empty()) return true;
@@ -66,10 +70,10 @@ int run_event_loop(Node& node, Output& out, const LoopOptions& o) {
 
   while (!g_stop) {
     auto now = Clock::now();
-    int timeout = next_tick > now ? static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(
-                                                         next_tick - now)
-                                                         .count())
-                                  : 0;
+    int timeout = next_tick > now
+                      ? static_cast<int>(
+                            std::chrono::ceil<std::chrono::milliseconds>(next_tick - now).count())
+                      : 0;
     pollfd p{STDIN_FILENO, POLLIN, 0};
     int ready = ::poll(&p, eof ? 0 : 1, timeout);
     if (ready > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {

@@ -4,7 +4,15 @@ namespace raftkv::maelstrom {
 
 bool is_definite(int code) {
   switch (code) {
-    case 1: case 10: case 11: case 12: case 14: case 20: case 21: case 22: case 30:
+    case 1:
+    case 10:
+    case 11:
+    case 12:
+    case 14:
+    case 20:
+    case 21:
+    case 22:
+    case 30:
       return true;
     default:
       return false;
@@ -29,8 +37,12 @@ std::string Message::type() const {
   return it->get<std::string>();
 }
 
-std::optional<int64_t> Message::msg_id() const { return int_field(body, "msg_id"); }
-std::optional<int64_t> Message::in_reply_to() const { return int_field(body, "in_reply_to"); }
+std::optional<int64_t> Message::msg_id() const {
+  return int_field(body, "msg_id");
+}
+std::optional<int64_t> Message::in_reply_to() const {
+  return int_field(body, "in_reply_to");
+}
 
 ParseResult parse(std::string_view line) {
   ParseResult r;

@@ -6,11 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace raftkv::maelstrom {
 
@@ -39,8 +38,8 @@ struct Message {
   std::string dest;
   Json body;  // always an object
 
-  std::string type() const;                  // "" when absent or not a string
-  std::optional<int64_t> msg_id() const;     // nullopt when absent or not an integer
+  std::string type() const;               // "" when absent or not a string
+  std::optional<int64_t> msg_id() const;  // nullopt when absent or not an integer
   std::optional<int64_t> in_reply_to() const;
 };
 

@@ -1,9 +1,9 @@
 #include "maelstrom/node.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "kv/command.h"
 #include "maelstrom/raft_codec.h"
@@ -21,12 +21,13 @@ std::string canonical(const Json& key) {
   return nlohmann::json::parse(key.dump()).dump();
 }
 
-bool is_client_op(const std::string& t) { return t == "read" || t == "write" || t == "cas"; }
+bool is_client_op(const std::string& t) {
+  return t == "read" || t == "write" || t == "cas";
+}
 
 }  // namespace
 
-Node::Node(NodeOptions options, std::function<void(std::string)> out,
-           std::function<void()> flush)
+Node::Node(NodeOptions options, std::function<void(std::string)> out, std::function<void()> flush)
     : opts_(std::move(options)), out_(std::move(out)), flush_(std::move(flush)) {}
 
 Node::~Node() = default;
@@ -161,8 +162,10 @@ void Node::handle_init(const Message& m) {
   std::vector<std::string> members;
   if (ok) {
     for (const Json& n : *nids) {
-      if (!n.is_string()) ok = false;
-      else members.push_back(n.get<std::string>());
+      if (!n.is_string())
+        ok = false;
+      else
+        members.push_back(n.get<std::string>());
     }
     ok = ok && std::find(members.begin(), members.end(), nid->get<std::string>()) != members.end();
   }
@@ -194,7 +197,8 @@ void Node::handle_init(const Message& m) {
   fs::path dir = fs::path(opts_.data_dir) / id_;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return fail_stop(fmt::format("cannot create data dir {}: {}", dir.string(), ec.message()));
+  if (ec)
+    return fail_stop(fmt::format("cannot create data dir {}: {}", dir.string(), ec.message()));
   try {
     log_store_ = std::make_unique<storage::LogStore>((dir / "log").string());
     storage::ClusterIdentity identity{id_, members};
@@ -235,10 +239,10 @@ void Node::handle_init(const Message& m) {
     cfg.seed = opts_.seed ^ std::hash<std::string>{}(id_);
     cfg.max_bytes_per_msg = opts_.max_append_bytes;
     cfg.max_inflight_msgs = opts_.max_inflight;
-    std::cerr << fmt::format("raftkv {}: data in {}; restored term {} commit {} applied {} log {}..{}",
-                             id_, dir.string(), restored.hard_state.term,
-                             restored.hard_state.commit, restored.applied,
-                             restored.base_index + 1, last)
+    std::cerr << fmt::format(
+                     "raftkv {}: data in {}; restored term {} commit {} applied {} log {}..{}", id_,
+                     dir.string(), restored.hard_state.term, restored.hard_state.commit,
+                     restored.applied, restored.base_index + 1, last)
               << std::endl;
     raft_ = std::make_unique<raft::Raft>(cfg, std::move(restored));
   } catch (const storage::StorageError& e) {
@@ -271,7 +275,8 @@ void Node::handle_client(const Message& m, const ReplyTo& to) {
     if (!need("from") || !need("to")) return;
     auto cine = b.find("create_if_not_exists");
     if (cine != b.end() && !cine->is_boolean()) {
-      return reply_error(to, ErrorCode::kMalformedRequest, "create_if_not_exists must be a boolean");
+      return reply_error(to, ErrorCode::kMalformedRequest,
+                         "create_if_not_exists must be a boolean");
     }
     cmd.op = kv::Command::Op::kCas;
     cmd.from = b["from"].dump();
@@ -299,9 +304,8 @@ void Node::handle_client(const Message& m, const ReplyTo& to) {
     return;
   }
   auto p = raft_->propose(kv::encode(cmd));
-  proposals_[p->index] =
-      PendingProposal{p->term, to, type,
-                      Clock::now() + std::chrono::milliseconds(2 * opts_.forward_timeout_ms)};
+  proposals_[p->index] = PendingProposal{
+      p->term, to, type, Clock::now() + std::chrono::milliseconds(2 * opts_.forward_timeout_ms)};
 }
 
 void Node::forward(const Message& m, const std::string& leader, bool mutating) {
@@ -310,16 +314,17 @@ void Node::forward(const Message& m, const std::string& leader, bool mutating) {
   body["client"] = m.src;
   body["req"] = m.body;
   send(leader, std::move(body));
-  forwards_[id] = PendingForward{m.src, *m.msg_id(), mutating,
-                                 Clock::now() + std::chrono::milliseconds(opts_.forward_timeout_ms)};
+  forwards_[id] =
+      PendingForward{m.src, *m.msg_id(), mutating,
+                     Clock::now() + std::chrono::milliseconds(opts_.forward_timeout_ms)};
 }
 
 void Node::handle_forward(const Message& m) {
   auto req = m.body.find("req");
   auto client = m.body.find("client");
   auto id = m.msg_id();
-  if (req == m.body.end() || !req->is_object() || client == m.body.end() ||
-      !client->is_string() || !id) {
+  if (req == m.body.end() || !req->is_object() || client == m.body.end() || !client->is_string() ||
+      !id) {
     std::cerr << "raftkv: malformed fwd from " << m.src << std::endl;
     return;
   }
@@ -649,17 +654,18 @@ void Node::handle_snapshot_chunk(const Message& m) {
   ack(true);
 }
 
-size_t Node::pending() const { return proposals_.size() + reads_.size() + forwards_.size(); }
+size_t Node::pending() const {
+  return proposals_.size() + reads_.size() + forwards_.size();
+}
 
 std::string Node::stats() const {
   if (!raft_) return "not initialised";
   return fmt::format(
       "role={} term={} commit={} applied={} first={} last={} syncs={} synced_entries={} "
       "pending={} compactions={} snapshots_sent={} snapshots_installed={}",
-      raft::to_string(raft_->role()), raft_->term(), raft_->commit_index(),
-      raft_->applied_index(), raft_->log().first_index(), raft_->log().last_index(),
-      log_store_->syncs(), log_store_->synced_entries(), pending(), compactions_, snapshots_sent_,
-      snapshots_installed_);
+      raft::to_string(raft_->role()), raft_->term(), raft_->commit_index(), raft_->applied_index(),
+      raft_->log().first_index(), raft_->log().last_index(), log_store_->syncs(),
+      log_store_->synced_entries(), pending(), compactions_, snapshots_sent_, snapshots_installed_);
 }
 
 }  // namespace raftkv::maelstrom

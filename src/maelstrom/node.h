@@ -31,7 +31,8 @@ struct NodeOptions {
   int heartbeat_ms = 50;
   int election_timeout_ms = 500;
   ReadMode read_mode = ReadMode::kIndex;
-  int forward_timeout_ms = 5000;  // a forwarded request with no answer by then gets an indefinite error
+  int forward_timeout_ms =
+      5000;  // a forwarded request with no answer by then gets an indefinite error
   uint64_t seed = 0;
   size_t max_append_bytes = 1 << 20;
   size_t max_inflight = 64;
@@ -50,8 +51,9 @@ class Node {
   using Clock = std::chrono::steady_clock;
   // `out` receives each outgoing message as one line (no newline); `flush`
   // pushes what `out` collected to the wire now.
-  Node(NodeOptions options, std::function<void(std::string)> out,
-       std::function<void()> flush = [] {});
+  Node(
+      NodeOptions options, std::function<void(std::string)> out,
+      std::function<void()> flush = [] {});
   ~Node();
 
   void handle_line(std::string_view line);
@@ -133,9 +135,9 @@ class Node {
 
   std::map<uint64_t, PendingProposal> proposals_;  // by log index
   uint64_t next_read_ctx_ = 0;
-  std::map<uint64_t, PendingRead> reads_;          // by read context
-  std::multimap<uint64_t, uint64_t> ready_reads_;  // read index -> context
-  std::map<int64_t, PendingForward> forwards_;     // by our forward msg_id
+  std::map<uint64_t, PendingRead> reads_;                   // by read context
+  std::multimap<uint64_t, uint64_t> ready_reads_;           // read index -> context
+  std::map<int64_t, PendingForward> forwards_;              // by our forward msg_id
   std::map<std::string, SnapshotSender> snapshot_senders_;  // by follower
   std::optional<SnapshotReceiver> snapshot_receiver_;
   uint64_t snapshots_sent_ = 0;

@@ -6,9 +6,9 @@ namespace raftkv::maelstrom {
 namespace {
 
 constexpr std::array<raft::MsgType, 10> kTypes = {
-    raft::MsgType::kAppend,        raft::MsgType::kAppendResp,   raft::MsgType::kVote,
-    raft::MsgType::kVoteResp,      raft::MsgType::kPreVote,      raft::MsgType::kPreVoteResp,
-    raft::MsgType::kHeartbeat,     raft::MsgType::kHeartbeatResp, raft::MsgType::kSnapshot,
+    raft::MsgType::kAppend,      raft::MsgType::kAppendResp,    raft::MsgType::kVote,
+    raft::MsgType::kVoteResp,    raft::MsgType::kPreVote,       raft::MsgType::kPreVoteResp,
+    raft::MsgType::kHeartbeat,   raft::MsgType::kHeartbeatResp, raft::MsgType::kSnapshot,
     raft::MsgType::kSnapshotResp};
 
 bool get_u64(const Json& body, const char* name, uint64_t* out) {

@@ -32,8 +32,7 @@ uint64_t RaftLog::append_from_leader(uint64_t prev, const std::vector<Entry>& en
     if (t) {
       // Conflict: a suffix from an old term is overwritten. Committed entries
       // never conflict, so this never truncates below the commit index.
-      entries_.erase(entries_.begin() + static_cast<long>(e.index - first_index()),
-                     entries_.end());
+      entries_.erase(entries_.begin() + static_cast<long>(e.index - first_index()), entries_.end());
       stable_ = std::min(stable_, e.index - 1);
     }
     entries_.push_back(e);
@@ -61,7 +60,8 @@ std::vector<Entry> RaftLog::slice(uint64_t lo, uint64_t hi, size_t max_count,
 
 std::vector<Entry> RaftLog::unstable() const {
   std::vector<Entry> out;
-  for (uint64_t i = std::max(stable_ + 1, first_index()); i <= last_index(); ++i) out.push_back(at(i));
+  for (uint64_t i = std::max(stable_ + 1, first_index()); i <= last_index(); ++i)
+    out.push_back(at(i));
   return out;
 }
 

@@ -17,9 +17,9 @@ struct Progress {
   uint64_t next = 1;
   State state = State::kProbe;
   bool probe_sent = false;
-  std::deque<uint64_t> inflight;  // last index carried by each outstanding append
-  bool recent_active = false;     // heard from in the current check-quorum window
-  uint64_t read_ack = 0;          // newest read round this follower acknowledged
+  std::deque<uint64_t> inflight;   // last index carried by each outstanding append
+  bool recent_active = false;      // heard from in the current check-quorum window
+  uint64_t read_ack = 0;           // newest read round this follower acknowledged
   int ticks_without_progress = 0;  // while appends are outstanding
   uint64_t pending_snapshot = 0;   // index of the snapshot being sent
 

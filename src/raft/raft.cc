@@ -7,26 +7,40 @@ namespace raftkv::raft {
 
 const char* to_string(Role r) {
   switch (r) {
-    case Role::kFollower: return "follower";
-    case Role::kPreCandidate: return "pre-candidate";
-    case Role::kCandidate: return "candidate";
-    case Role::kLeader: return "leader";
+    case Role::kFollower:
+      return "follower";
+    case Role::kPreCandidate:
+      return "pre-candidate";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
   }
   return "?";
 }
 
 const char* to_string(MsgType t) {
   switch (t) {
-    case MsgType::kAppend: return "app";
-    case MsgType::kAppendResp: return "app_resp";
-    case MsgType::kVote: return "vote";
-    case MsgType::kVoteResp: return "vote_resp";
-    case MsgType::kPreVote: return "prevote";
-    case MsgType::kPreVoteResp: return "prevote_resp";
-    case MsgType::kHeartbeat: return "hb";
-    case MsgType::kHeartbeatResp: return "hb_resp";
-    case MsgType::kSnapshot: return "snap";
-    case MsgType::kSnapshotResp: return "snap_resp";
+    case MsgType::kAppend:
+      return "app";
+    case MsgType::kAppendResp:
+      return "app_resp";
+    case MsgType::kVote:
+      return "vote";
+    case MsgType::kVoteResp:
+      return "vote_resp";
+    case MsgType::kPreVote:
+      return "prevote";
+    case MsgType::kPreVoteResp:
+      return "prevote_resp";
+    case MsgType::kHeartbeat:
+      return "hb";
+    case MsgType::kHeartbeatResp:
+      return "hb_resp";
+    case MsgType::kSnapshot:
+      return "snap";
+    case MsgType::kSnapshotResp:
+      return "snap_resp";
   }
   return "?";
 }
@@ -115,8 +129,11 @@ void Raft::campaign() {
     if (votes_.size() >= quorum()) return campaign();
     for (const NodeId& p : cfg_.voters) {
       if (p == cfg_.id) continue;
-      send(Message{.type = MsgType::kPreVote, .to = p, .term = term_ + 1,
-                   .log_term = log_.last_term(), .index = log_.last_index()});
+      send(Message{.type = MsgType::kPreVote,
+                   .to = p,
+                   .term = term_ + 1,
+                   .log_term = log_.last_term(),
+                   .index = log_.last_index()});
     }
     return;
   }
@@ -125,7 +142,10 @@ void Raft::campaign() {
   if (votes_.size() >= quorum()) return become_leader();
   for (const NodeId& p : cfg_.voters) {
     if (p == cfg_.id) continue;
-    send(Message{.type = MsgType::kVote, .to = p, .term = term_, .log_term = log_.last_term(),
+    send(Message{.type = MsgType::kVote,
+                 .to = p,
+                 .term = term_,
+                 .log_term = log_.last_term(),
                  .index = log_.last_index()});
   }
 }
@@ -216,17 +236,19 @@ void Raft::step(const Message& m) {
       break;
   }
   switch (role_) {
-    case Role::kLeader: return step_leader(m);
+    case Role::kLeader:
+      return step_leader(m);
     case Role::kCandidate:
-    case Role::kPreCandidate: return step_candidate(m);
-    case Role::kFollower: return step_follower(m);
+    case Role::kPreCandidate:
+      return step_candidate(m);
+    case Role::kFollower:
+      return step_follower(m);
   }
 }
 
 void Raft::handle_vote_request(const Message& m) {
   bool pre = m.type == MsgType::kPreVote;
-  bool can_vote = vote_ == m.from || (vote_.empty() && leader_.empty()) ||
-                  (pre && m.term > term_);
+  bool can_vote = vote_ == m.from || (vote_.empty() && leader_.empty()) || (pre && m.term > term_);
   bool grant = can_vote && log_.is_up_to_date(m.index, m.log_term);
   MsgType resp = pre ? MsgType::kPreVoteResp : MsgType::kVoteResp;
   if (grant) {
@@ -317,7 +339,9 @@ void Raft::handle_append(const Message& m) {
 
 void Raft::handle_heartbeat(const Message& m) {
   commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
-  send(Message{.type = MsgType::kHeartbeatResp, .to = m.from, .index = log_.last_index(),
+  send(Message{.type = MsgType::kHeartbeatResp,
+               .to = m.from,
+               .index = log_.last_index(),
                .context = m.context});
 }
 
@@ -328,9 +352,12 @@ void Raft::step_leader(const Message& m) {
   if (it == progress_.end()) return;
   it->second.recent_active = true;
   switch (m.type) {
-    case MsgType::kAppendResp: return handle_append_resp(m);
-    case MsgType::kHeartbeatResp: return handle_heartbeat_resp(m);
-    default: return;
+    case MsgType::kAppendResp:
+      return handle_append_resp(m);
+    case MsgType::kHeartbeatResp:
+      return handle_heartbeat_resp(m);
+    default:
+      return;
   }
 }
 
@@ -393,7 +420,9 @@ void Raft::send_append(const NodeId& to, bool allow_empty) {
       pr.state = Progress::State::kSnapshot;
       pr.pending_snapshot = log_.base_index();
       pr.inflight.clear();
-      send(Message{.type = MsgType::kSnapshot, .to = to, .log_term = log_.base_term(),
+      send(Message{.type = MsgType::kSnapshot,
+                   .to = to,
+                   .log_term = log_.base_term(),
                    .index = log_.base_index()});
       return;
     }
@@ -542,7 +571,9 @@ void Raft::advance(const Ready& r) {
 
 // ---- compaction and snapshots ---------------------------------------------
 
-void Raft::compact(uint64_t index) { log_.compact_to(std::min(index, applied_)); }
+void Raft::compact(uint64_t index) {
+  log_.compact_to(std::min(index, applied_));
+}
 
 void Raft::restore(uint64_t index, uint64_t term) {
   if (index <= commit_) return;  // we already have everything it holds

@@ -91,7 +91,6 @@ class Raft {
   Ready ready();
   void advance(const Ready& r);
 
-
   const NodeId& id() const { return cfg_.id; }
   Role role() const { return role_; }
   uint64_t term() const { return term_; }

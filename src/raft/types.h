@@ -25,11 +25,11 @@ struct Entry {
 };
 
 enum class MsgType : uint8_t {
-  kAppend,         // index/log_term: previous entry; entries; commit
-  kAppendResp,     // index: last matching index, or the rejected prev index
-  kVote,           // index/log_term: candidate's last entry
+  kAppend,      // index/log_term: previous entry; entries; commit
+  kAppendResp,  // index: last matching index, or the rejected prev index
+  kVote,        // index/log_term: candidate's last entry
   kVoteResp,
-  kPreVote,        // term: the term the sender would campaign in
+  kPreVote,  // term: the term the sender would campaign in
   kPreVoteResp,
   kHeartbeat,      // commit; context: newest read-index round
   kHeartbeatResp,  // context: echoed

@@ -3,14 +3,14 @@
 // map is exactly the result of applying the log up to that index.
 #pragma once
 
+#include <rocksdb/db.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <rocksdb/db.h>
 
 namespace raftkv::storage {
 

@@ -47,8 +47,8 @@ raft::Entry decode_entry(uint64_t index, std::string_view v) {
   uint32_t want = get_u32(v);
   uint32_t got = crc32c(v.substr(4), crc32c(u64_key(index)));
   if (want != got) {
-    throw StorageError(fmt::format("log entry {} checksum mismatch (stored {:08x}, computed {:08x})",
-                                   index, want, got));
+    throw StorageError(fmt::format(
+        "log entry {} checksum mismatch (stored {:08x}, computed {:08x})", index, want, got));
   }
   raft::Entry e;
   e.index = index;
@@ -129,8 +129,8 @@ raft::Restored LogStore::load() {
     if (it->key().size() != 8) throw StorageError("log store: malformed log key");
     uint64_t index = get_u64(it->key().ToStringView());
     if (index != expect) {
-      throw StorageError(fmt::format("log store: log is not contiguous (expected {}, found {})",
-                                     expect, index));
+      throw StorageError(
+          fmt::format("log store: log is not contiguous (expected {}, found {})", expect, index));
     }
     raft::Entry e = decode_entry(index, it->value().ToStringView());
     if (e.term < prev_term) {

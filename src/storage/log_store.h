@@ -3,12 +3,12 @@
 // point, cluster identity).
 #pragma once
 
+#include <rocksdb/db.h>
+
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <rocksdb/db.h>
 
 #include "raft/raft.h"
 #include "raft/types.h"

@@ -18,8 +18,8 @@ using namespace std::chrono_literals;
 class ClusterTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("raftkv-cluster-" + std::to_string(getpid()) + "-" +
-                                        std::to_string(GetParam()));
+    dir_ = fs::temp_directory_path() /
+           ("raftkv-cluster-" + std::to_string(getpid()) + "-" + std::to_string(GetParam()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -104,9 +104,9 @@ TEST_P(ClusterTest, ReplicatesSurvivesLeaderKillAndLosesNothing) {
 // made necessary for a quorum by killing the other follower afterwards.
 TEST_P(ClusterTest, LaggingFollowerCatchesUpThroughInstallSnapshot) {
   if (GetParam() != 3) GTEST_SKIP() << "one size is enough";
-  ProcessCluster c(RAFTKV_BINARY, 3, dir_.string(),
-                   {"--compact-threshold", "20", "--compact-max-lag", "10",
-                    "--snapshot-chunk-bytes", "200"});
+  ProcessCluster c(
+      RAFTKV_BINARY, 3, dir_.string(),
+      {"--compact-threshold", "20", "--compact-max-lag", "10", "--snapshot-chunk-bytes", "200"});
   for (const auto& id : c.ids()) c.start(id);
   std::string leader = wait_for_leader(c, 10s);
   ASSERT_FALSE(leader.empty());

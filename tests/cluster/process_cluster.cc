@@ -24,7 +24,9 @@ std::string fmt_id(int i) {
 
 ProcessCluster::ProcessCluster(std::string binary, int nodes, std::string data_dir,
                                std::vector<std::string> extra_args)
-    : binary_(std::move(binary)), data_dir_(std::move(data_dir)), extra_args_(std::move(extra_args)) {
+    : binary_(std::move(binary)),
+      data_dir_(std::move(data_dir)),
+      extra_args_(std::move(extra_args)) {
   signal(SIGPIPE, SIG_IGN);
   for (int i = 0; i < nodes; ++i) ids_.push_back(fmt_id(i));
 }
@@ -58,10 +60,11 @@ void ProcessCluster::start(const std::string& id) {
   close(out[1]);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   procs_[id] = Proc{pid, in[1], out[0], {}};
-  Json init = {{"src", "c0"},
-               {"dest", id},
-               {"body", {{"type", "init"}, {"msg_id", next_msg_id_++}, {"node_id", id},
-                         {"node_ids", ids_}}}};
+  Json init = {
+      {"src", "c0"},
+      {"dest", id},
+      {"body",
+       {{"type", "init"}, {"msg_id", next_msg_id_++}, {"node_id", id}, {"node_ids", ids_}}}};
   write_to(id, init.dump());
 }
 
@@ -114,8 +117,8 @@ void ProcessCluster::pump(std::chrono::milliseconds d) {
         owners.push_back(id);
       }
     }
-    int ms = static_cast<int>(
-        std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count()));
+    int ms = static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count()));
     if (poll(fds.data(), fds.size(), std::min(ms, 5)) <= 0) continue;
     for (size_t i = 0; i < fds.size(); ++i) {
       if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;

@@ -4,13 +4,12 @@
 // with a one-line reason and a non-zero exit. It never answers.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <sys/stat.h>
 
 #include "storage/encoding.h"
 
@@ -42,8 +41,9 @@ std::string init(const std::string& node = "n1") {
   return R"({"src":"c0","dest":")" + node + R"(","body":{"type":"init","msg_id":1,"node_id":")" +
          node + R"(","node_ids":[")" + node + "\"]}}\n";
 }
-const char* kWrite = R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":"k","value":"hello"}})"
-                     "\n";
+const char* kWrite =
+    R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":"k","value":"hello"}})"
+    "\n";
 const char* kRead = R"({"src":"c1","dest":"n1","body":{"type":"read","msg_id":3,"key":"k"}})"
                     "\n";
 
@@ -108,8 +108,9 @@ TEST_F(Durability, CorruptKvValueIsRefusedWithChecksumReason) {
 }
 
 TEST_F(Durability, DataDirOfAnotherClusterIsRefused) {
-  std::string other = R"({"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1","n2","n3"]}})"
-                      "\n";
+  std::string other =
+      R"({"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1","n2","n3"]}})"
+      "\n";
   NodeRun r = run_node(dir_, other + kRead);
   EXPECT_NE(r.status, 0);
   EXPECT_EQ(r.out.find("read_ok"), std::string::npos);
