@@ -19,7 +19,7 @@ bool json_equal(std::string_view a, std::string_view b) {
   return !ja.is_discarded() && !jb.is_discarded() && ja == jb;
 }
 
-std::vector<Result> StateMachine::apply(const std::vector<raft::Entry>& entries) {
+std::vector<Result> StateMachine::apply_range(std::span<const raft::Entry> entries) {
   std::vector<Result> results;
   if (entries.empty()) return results;
   results.reserve(entries.size());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,11 @@ class StateMachine {
 
   // Applies committed entries in order (no-ops included) in one atomic batch
   // with the new applied index; returns one result per entry.
-  std::vector<Result> apply(const std::vector<raft::Entry>& entries);
+  std::vector<Result> apply(const std::vector<raft::Entry>& entries) {
+    return apply_range(entries);
+  }
+  // The same for a slice of a batch, without copying it.
+  std::vector<Result> apply_range(std::span<const raft::Entry> entries);
 
   // The current value of a key (JSON text), or nullopt when absent.
   std::optional<std::string> read(const std::string& canonical_key) {

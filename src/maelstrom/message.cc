@@ -59,6 +59,7 @@ ParseResult parse(std::string_view line) {
   auto dest = j.find("dest");
   auto body = j.find("body");
   if (src != j.end() && src->is_string()) r.src = src->get<std::string>();
+  if (dest != j.end() && dest->is_string()) r.dest = dest->get<std::string>();
   if (body != j.end() && body->is_object()) r.msg_id = int_field(*body, "msg_id");
   if (src == j.end() || !src->is_string()) {
     r.error = "missing or non-string \"src\"";

@@ -46,10 +46,11 @@ struct Message {
 struct ParseResult {
   std::optional<Message> message;
   std::string error;  // set when message is empty
-  // The msg_id and src of a message whose envelope parsed but whose body was
+  // The msg_id, src and dest of a message whose envelope parsed but whose body was
   // unusable, so the caller can still answer with an error.
   std::optional<int64_t> msg_id;
   std::string src;
+  std::string dest;
 };
 
 // Parses one line. Rejects non-JSON, non-object envelopes, missing or

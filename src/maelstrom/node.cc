@@ -59,6 +59,16 @@ void Node::reply_error(const ReplyTo& to, ErrorCode code, std::string_view text)
   reply(to, std::move(payload));
 }
 
+void Node::reply_error_as(const std::string& addressee, const ReplyTo& to, ErrorCode code,
+                          std::string_view text) {
+  // Before init we have no id of our own: answer as whoever the message
+  // was addressed to.
+  bool borrowed = id_.empty();
+  if (borrowed) id_ = addressee;
+  reply_error(to, code, text);
+  if (borrowed) id_.clear();
+}
+
 void Node::fail_stop(const std::string& reason) {
   if (fatal_) return;
   fatal_ = reason;
@@ -75,16 +85,8 @@ void Node::handle_line(std::string_view line) {
     std::cerr << "raftkv: malformed message (" << r.error << "): " << shown
               << (line.size() > 200 ? "..." : "") << std::endl;
     if (r.msg_id && !r.src.empty()) {
-      ReplyTo to{r.src, *r.msg_id, {}, 0};
-      if (id_.empty()) {
-        // Not initialised: answer as whoever it was addressed to.
-        auto j = Json::parse(line, nullptr, false);
-        if (j.is_object() && j.contains("dest") && j["dest"].is_string()) id_ = j["dest"];
-        reply_error(to, ErrorCode::kMalformedRequest, r.error);
-        id_.clear();
-      } else {
-        reply_error(to, ErrorCode::kMalformedRequest, r.error);
-      }
+      reply_error_as(r.dest, ReplyTo{r.src, *r.msg_id, {}, 0}, ErrorCode::kMalformedRequest,
+                     r.error);
     }
     return;
   }
@@ -108,10 +110,8 @@ void Node::handle(const Message& m) {
   if (!raft_) {
     std::cerr << "raftkv: " << type << " from " << m.src << " before init" << std::endl;
     if (msg_id) {
-      id_ = m.dest;
-      reply_error(to, ErrorCode::kMalformedRequest,
-                  fmt::format("node not initialised: send init before {}", type));
-      id_.clear();
+      reply_error_as(m.dest, to, ErrorCode::kMalformedRequest,
+                     fmt::format("node not initialised: send init before {}", type));
     }
     return;
   }
@@ -172,12 +172,8 @@ void Node::handle_init(const Message& m) {
   if (!ok) {
     std::cerr << "raftkv: malformed init: " << m.body.dump() << std::endl;
     if (m.msg_id()) {
-      // Before init we have no id of our own: answer as the addressee.
-      bool borrowed = !raft_;
-      if (borrowed) id_ = m.dest;
-      reply_error(to, ErrorCode::kMalformedRequest,
-                  "init needs a string node_id and node_ids, an array of strings including it");
-      if (borrowed) id_.clear();
+      reply_error_as(m.dest, to, ErrorCode::kMalformedRequest,
+                     "init needs a string node_id and node_ids, an array of strings including it");
     }
     return;
   }
@@ -462,16 +458,14 @@ void Node::on_committed(const std::vector<raft::Entry>& entries) {
         end = begin + (next_read - entries[begin].index) + 1;
       }
     }
-    apply_chunk(std::vector<raft::Entry>(entries.begin() + static_cast<long>(begin),
-                                         entries.begin() + static_cast<long>(end)));
+    apply_chunk(std::span(entries).subspan(begin, end - begin));
     serve_reads();
     begin = end;
   }
 }
 
-void Node::apply_chunk(const std::vector<raft::Entry>& entries) {
-  std::vector<kv::Result> results = sm_->apply(entries);
-  applied_entries_ += entries.size();
+void Node::apply_chunk(std::span<const raft::Entry> entries) {
+  std::vector<kv::Result> results = sm_->apply_range(entries);
   for (size_t i = 0; i < entries.size(); ++i) {
     auto it = proposals_.find(entries[i].index);
     if (it == proposals_.end()) continue;
@@ -484,13 +478,17 @@ void Node::apply_chunk(const std::vector<raft::Entry>& entries) {
       continue;
     }
     const kv::Result& r = results[i];
-    Json payload = Json::object();
     switch (r.code) {
-      case kv::Result::Code::kOk:
+      case kv::Result::Code::kOk: {
+        if (p.kind == "read") {
+          reply_read(p.to, r.current);
+          break;
+        }
+        Json payload = Json::object();
         payload["type"] = p.kind + "_ok";
-        if (p.kind == "read") payload["value"] = Json::parse(r.current);
         reply(p.to, std::move(payload));
         break;
+      }
       case kv::Result::Code::kKeyDoesNotExist:
         reply_error(p.to, ErrorCode::kKeyDoesNotExist, "key does not exist");
         break;
@@ -512,17 +510,17 @@ void Node::serve_reads() {
     ready_reads_.erase(ready_reads_.begin());
     auto it = reads_.find(ctx);
     if (it == reads_.end()) continue;
-    auto value = sm_->read(it->second.key);
-    if (value) {
-      Json payload = Json::object();
-      payload["type"] = "read_ok";
-      payload["value"] = Json::parse(*value);
-      reply(it->second.to, std::move(payload));
-    } else {
-      reply_error(it->second.to, ErrorCode::kKeyDoesNotExist, "key does not exist");
-    }
+    reply_read(it->second.to, sm_->read(it->second.key));
     reads_.erase(it);
   }
+}
+
+void Node::reply_read(const ReplyTo& to, const std::optional<std::string>& value) {
+  if (!value) return reply_error(to, ErrorCode::kKeyDoesNotExist, "key does not exist");
+  Json payload = Json::object();
+  payload["type"] = "read_ok";
+  payload["value"] = Json::parse(*value);
+  reply(to, std::move(payload));
 }
 
 // ---- compaction and snapshots ---------------------------------------------

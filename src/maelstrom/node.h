@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -106,6 +107,9 @@ class Node {
   void send_raft(const std::vector<raft::Message>& msgs);
   void reply(const ReplyTo& to, Json payload);  // payload: type + fields, no ids
   void reply_error(const ReplyTo& to, ErrorCode code, std::string_view text);
+  // reply_error, sent as `addressee` when this node has no id yet.
+  void reply_error_as(const std::string& addressee, const ReplyTo& to, ErrorCode code,
+                      std::string_view text);
   void fail_stop(const std::string& reason);
 
   void on_committed(const std::vector<raft::Entry>& entries);
@@ -115,7 +119,9 @@ class Node {
   void handle_snapshot_chunk(const Message& m);
   void handle_snapshot_ack(const Message& m);
   void expire_snapshots();
-  void apply_chunk(const std::vector<raft::Entry>& entries);
+  void apply_chunk(std::span<const raft::Entry> entries);
+  // read_ok with the value (JSON text), or error 20 when absent.
+  void reply_read(const ReplyTo& to, const std::optional<std::string>& value);
   void serve_reads();
   void expire_forwards();
   void expire_proposals();
@@ -143,8 +149,6 @@ class Node {
   uint64_t snapshots_sent_ = 0;
   uint64_t snapshots_installed_ = 0;
   uint64_t compactions_ = 0;
-
-  uint64_t applied_entries_ = 0;
 };
 
 }  // namespace raftkv::maelstrom

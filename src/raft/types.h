@@ -33,19 +33,12 @@ enum class MsgType : uint8_t {
   kPreVoteResp,
   kHeartbeat,      // commit; context: newest read-index round
   kHeartbeatResp,  // context: echoed
-  kSnapshot,       // index/log_term: snapshot point; chunk data in `snapshot`
-  kSnapshotResp,   // index: snapshot point; reject when it failed
+  kSnapshot,       // leader to its driver: stream a snapshot to `to` (the data travels
+                   // outside Raft; see maelstrom/snapshot_transfer.h)
+  kSnapshotResp,   // reserved: a follower acknowledges an installed snapshot with kAppendResp
 };
 
 const char* to_string(MsgType t);
-
-struct SnapshotChunk {
-  uint64_t offset = 0;  // position of this chunk in the whole snapshot stream
-  bool last = false;    // this chunk completes the snapshot
-  std::string data;
-
-  friend bool operator==(const SnapshotChunk&, const SnapshotChunk&) = default;
-};
 
 struct Message {
   MsgType type = MsgType::kAppend;
@@ -63,7 +56,6 @@ struct Message {
   uint64_t reject_hint = 0;
   uint64_t conflict_term = 0;
   uint64_t context = 0;
-  std::optional<SnapshotChunk> snapshot{};
 
   friend bool operator==(const Message&, const Message&) = default;
 };
