@@ -80,7 +80,16 @@ class Durability : public ::testing::Test {
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_NE(r.out.find("write_ok"), std::string::npos);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    // A node started in the background may still be exiting (and rotating
+    // its RocksDB LOG) while we clean up: retry until the dir is gone.
+    for (int i = 0; i < 40; ++i) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+      if (!ec) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
   fs::path dir_;
 };
 
