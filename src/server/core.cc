@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <random>
 
 #include "kv/command.h"
 #include "server/chunk_codec.h"
@@ -50,6 +51,10 @@ Core::Core(CoreOptions options, raft::NodeId id, std::vector<raft::NodeId> membe
       kv_(kv),
       out_(out),
       now_(now) {
+  // A follower's forward ids must not repeat across its restarts, or the
+  // leader's duplicate filter would drop a new request as an old one.
+  std::mt19937_64 rng(opts_.seed ^ 0x6a09e667f3bcc909ULL);
+  next_forward_id_ = rng() >> 1;
   recover();
 }
 
@@ -151,6 +156,9 @@ void Core::handle_client(const ReplyTo& to, ClientRequest request) {
 }
 
 void Core::handle_forward(const raft::NodeId& from, ForwardRequest f) {
+  std::set<uint64_t>& seen = forwards_seen_[from];
+  if (!seen.insert(f.id).second) return;  // a duplicate: the first copy answers
+  if (seen.size() > 4096) seen.erase(seen.begin());
   handle_client(ReplyTo{0, from, f.id}, std::move(f.request));
 }
 
@@ -258,6 +266,7 @@ void Core::expire(Millis now) {
 void Core::drive() {
   while (raft_->has_ready()) {
     raft::Ready rd = raft_->ready();
+    if (opts_.observer) opts_.observer->on_ready(*raft_, rd);
     // A follower stages snapshot chunks, and installs a finished snapshot,
     // before anything in the Ready that depends on them is sent.
     stage_snapshot(rd);
@@ -349,6 +358,7 @@ void Core::apply_committed(const std::vector<raft::Entry>& entries) {
 }
 
 void Core::apply_chunk(std::span<const raft::Entry> entries) {
+  if (opts_.observer) opts_.observer->on_apply(entries);
   std::vector<kv::Result> results = sm_->apply_range(entries);
   for (size_t i = 0; i < entries.size(); ++i) {
     auto it = proposals_.find(entries[i].index);

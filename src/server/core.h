@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@
 namespace raftkv::server {
 
 enum class ReadMode { kIndex, kLog };
+
+// A test hook that sees what the core does as it does it: the simulation
+// checks Raft's safety properties here. Production runs without one.
+class CoreObserver {
+ public:
+  virtual ~CoreObserver() = default;
+  // A Ready as Raft handed it over, before any of it is done.
+  virtual void on_ready(const raft::Raft&, const raft::Ready&) {}
+  // Committed entries about to be applied, in order.
+  virtual void on_apply(std::span<const raft::Entry>) {}
+};
 
 struct CoreOptions {
   int tick_ms = 10;  // one tick() call is one Raft tick
@@ -54,6 +66,7 @@ struct CoreOptions {
   uint64_t compact_bytes = 64 << 20;
   size_t snapshot_chunk_bytes = 1 << 20;
   int snapshot_timeout_ms = 5000;  // no chunk ack for this long aborts a transfer
+  CoreObserver* observer = nullptr;
   // Where the core's few log lines go (stderr in the binary).
   std::function<void(const std::string&)> log = [](const std::string&) {};
 };
@@ -171,8 +184,11 @@ class Core {
   uint64_t next_read_ctx_ = 0;
   std::map<uint64_t, PendingRead> reads_;          // by read context
   std::multimap<uint64_t, uint64_t> ready_reads_;  // read index -> context
-  uint64_t next_forward_id_ = 0;
+  uint64_t next_forward_id_ = 0;                 // starts at a random point: ids survive no restart
   std::map<uint64_t, PendingForward> forwards_;  // by forward id
+  // Forwarded requests already taken, per follower, so that a duplicated
+  // message never runs a request twice (bounded: the newest ids only).
+  std::map<raft::NodeId, std::set<uint64_t>> forwards_seen_;
   std::map<raft::NodeId, SnapshotSender> senders_;
   std::unique_ptr<storage::KvStorage::SnapshotWriter> receiving_;
   Counters counters_;

@@ -23,6 +23,7 @@ class MemoryKvStore final : public KvStorage {
 
   void crash(std::mt19937_64& rng);
   uint64_t durable_applied_index() const { return durable_.applied; }
+  const std::map<std::string, std::string>& contents() const { return current_.data; }
 
  private:
   struct State {

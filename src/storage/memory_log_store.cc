@@ -96,6 +96,13 @@ std::optional<uint64_t> MemoryLogStore::durable_term_at(uint64_t index) const {
   return it->second.term;
 }
 
+std::optional<uint64_t> MemoryLogStore::term_at(uint64_t index) const {
+  if (index == current_.base_index) return current_.base_term;
+  auto it = current_.log.find(index);
+  if (it == current_.log.end()) return std::nullopt;
+  return it->second.term;
+}
+
 void MemoryLogStore::crash(std::mt19937_64& rng) {
   size_t keep = unsynced_.empty() ? 0 : rng() % (unsynced_.size() + 1);
   State s = durable_;

@@ -36,6 +36,8 @@ class MemoryLogStore final : public LogStorage {
   const raft::HardState& durable_hard_state() const { return durable_.hs; }
   uint64_t durable_last_index() const { return durable_.last_index(); }
   std::optional<uint64_t> durable_term_at(uint64_t index) const;
+  // The term of the entry at `index` as written (durable or not).
+  std::optional<uint64_t> term_at(uint64_t index) const;
 
  private:
   struct State {
