@@ -630,7 +630,8 @@ void Raft::handle_snapshot_chunk(const Message& m) {
     incoming_.reset();
     return refuse();
   }
-  staged_chunks_.push_back(SnapshotChunk{m.index, m.log_term, m.context, m.last, m.data});
+  staged_chunks_.push_back(
+      SnapshotChunk{m.from, m.term, m.index, m.log_term, m.context, m.last, m.data});
   ++incoming_->next_seq;
   send(Message{.type = MsgType::kSnapshotResp, .to = m.from, .context = m.context});
   if (!m.last) return;

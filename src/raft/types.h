@@ -76,7 +76,9 @@ struct HardState {
 // A snapshot chunk the driver must stage, before sending the Ready's
 // messages (one of which acknowledges it).
 struct SnapshotChunk {
-  uint64_t index = 0;  // snapshot point
+  NodeId from;               // the leader sending it...
+  uint64_t leader_term = 0;  // ...in this term
+  uint64_t index = 0;        // snapshot point
   uint64_t term = 0;
   uint64_t seq = 0;  // 0 starts a new transfer
   bool last = false;

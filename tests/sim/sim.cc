@@ -830,6 +830,15 @@ struct Simulation::Impl {
         fail("applied<=commit", n.id + ": Ready applies beyond the commit index");
       }
     }
+    for (const raft::SnapshotChunk& c : rd.snapshot_chunks) {
+      // Only the leader of the node's current term may feed it a snapshot.
+      auto l = term_leader.find(c.leader_term);
+      if (c.leader_term != r.term() || l == term_leader.end() || nodes[l->second].id != c.from) {
+        fail("snapshot", n.id + " (term " + std::to_string(r.term()) + ") accepts chunk " +
+                             std::to_string(c.seq) + " from " + c.from + " of term " +
+                             std::to_string(c.leader_term) + ", not from its current leader");
+      }
+    }
     if (rd.install_snapshot) check_install(n, *rd.install_snapshot);
   }
 
