@@ -315,6 +315,13 @@ void Raft::step_follower(const Message& m) {
       leader_ = m.from;
       return handle_heartbeat(m);
     case MsgType::kSnapshotChunk:
+      if (!leader_.empty() && leader_ != m.from) {
+        // A term has one leader: a snapshot from anyone else is forged or
+        // confused, and must not replace our state.
+        send(Message{
+            .type = MsgType::kSnapshotResp, .to = m.from, .reject = true, .context = m.context});
+        return;
+      }
       election_elapsed_ = 0;
       leader_ = m.from;
       return handle_snapshot_chunk(m);
