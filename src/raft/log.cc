@@ -1,7 +1,8 @@
 #include "raft/log.h"
 
 #include <algorithm>
-#include <cassert>
+
+#include "raft/check.h"
 
 namespace raftkv::raft {
 
@@ -45,7 +46,7 @@ uint64_t RaftLog::append_from_leader(uint64_t prev, const std::vector<Entry>& en
 }
 
 void RaftLog::append(Entry e) {
-  assert(e.index == last_index() + 1);
+  RAFTKV_CHECK(e.index == last_index() + 1, "a leader appends right after its last entry");
   bytes_ += e.data.size();
   entries_.push_back(std::move(e));
 }
@@ -78,6 +79,7 @@ void RaftLog::stable_to(uint64_t index, uint64_t term) {
 void RaftLog::compact_to(uint64_t index) {
   if (index <= base_index_) return;
   index = std::min({index, stable_, last_index()});
+  RAFTKV_CHECK(term_at(index).has_value(), "compaction point is in the log");
   base_term_ = *term_at(index);
   auto end = entries_.begin() + static_cast<long>(index - base_index_);
   for (auto it = entries_.begin(); it != end; ++it) bytes_ -= it->data.size();

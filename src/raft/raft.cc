@@ -1,7 +1,8 @@
 #include "raft/raft.h"
 
 #include <algorithm>
-#include <cassert>
+
+#include "raft/check.h"
 
 namespace raftkv::raft {
 
