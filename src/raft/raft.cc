@@ -606,6 +606,10 @@ void Raft::restore(uint64_t index, uint64_t term) {
   if (index <= commit_) return;  // we already have everything it holds
   log_.reset_to_snapshot(index, term);
   commit_ = applied_ = index;
+  // Acknowledgements of entries the reset just discarded must not leave.
+  std::erase_if(msgs_, [&](const Message& m) {
+    return m.type == MsgType::kAppendResp && !m.reject && m.index > index;
+  });
   persisted_hs_ = HardState{term_, vote_, commit_};
   if (!leader_.empty()) send(Message{.type = MsgType::kAppendResp, .to = leader_, .index = index});
 }
@@ -647,6 +651,14 @@ void Raft::handle_snapshot_chunk(const Message& m) {
   if (m.index <= commit_) {
     // Appends overtook the transfer; the staged copy is not needed.
     send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = commit_});
+    return;
+  }
+  if (log_.term_at(m.index) == m.log_term) {
+    // Our log already holds the snapshot's last entry, so by log matching
+    // everything before it too: keep the log (and what follows it), and
+    // just learn that it is committed (Raft Figure 13, step 6).
+    commit_ = m.index;
+    send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = m.index});
     return;
   }
   restore(m.index, m.log_term);

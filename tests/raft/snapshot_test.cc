@@ -138,5 +138,53 @@ TEST(Snapshot, ASnapshotNoNewerThanTheCommitIndexIsNotInstalled) {
   EXPECT_EQ(r->log().last_index(), 60u);
 }
 
+// Found by the simulation (seed 370, skew, 5 nodes): an append carried
+// entries past the snapshot point in the same Ready as its last chunk; the
+// install discarded them but their acknowledgement still went out.
+TEST(Snapshot, AMatchingLogIsKeptAndOnlyTheCommitIndexMoves) {
+  auto r = follower(3, "n1");
+  std::vector<Entry> ents;
+  for (uint64_t i = 1; i <= 60; ++i) ents.push_back(Entry{3, i, EntryType::kNormal, "x"});
+  r->step(Message{.type = MsgType::kAppend,
+                  .from = "n1",
+                  .to = "n2",
+                  .term = 3,
+                  .commit = 40,
+                  .entries = ents});
+  Message c = chunk("n1", 3, 0, true, 50);
+  c.log_term = 3;
+  r->step(c);
+  Ready rd = r->ready();
+  EXPECT_FALSE(rd.install_snapshot);
+  EXPECT_EQ(r->commit_index(), 50u);
+  EXPECT_EQ(r->log().last_index(), 60u);
+  for (const Message& m : rd.messages) {
+    if (m.type == MsgType::kAppendResp) EXPECT_LE(m.index, 60u);
+  }
+}
+
+TEST(Snapshot, AnInstallWithdrawsAcksOfEntriesItDiscards) {
+  auto r = follower(3, "n1");
+  std::vector<Entry> ents;
+  for (uint64_t i = 1; i <= 60; ++i) ents.push_back(Entry{2, i, EntryType::kNormal, "x"});
+  r->step(Message{.type = MsgType::kAppend,
+                  .from = "n1",
+                  .to = "n2",
+                  .term = 3,
+                  .commit = 10,
+                  .entries = ents});
+  // A snapshot whose last entry conflicts with ours: the log is replaced.
+  Message c = chunk("n1", 3, 0, true, 50);
+  c.log_term = 3;
+  r->step(c);
+  Ready rd = r->ready();
+  ASSERT_TRUE(rd.install_snapshot);
+  EXPECT_TRUE(rd.entries.empty());
+  for (const Message& m : rd.messages) {
+    if (m.type == MsgType::kAppendResp && !m.reject)
+      EXPECT_LE(m.index, 50u) << "acks a discarded entry";
+  }
+}
+
 }  // namespace
 }  // namespace raftkv::raft
