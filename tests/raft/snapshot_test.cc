@@ -159,7 +159,9 @@ TEST(Snapshot, AMatchingLogIsKeptAndOnlyTheCommitIndexMoves) {
   EXPECT_EQ(r->commit_index(), 50u);
   EXPECT_EQ(r->log().last_index(), 60u);
   for (const Message& m : rd.messages) {
-    if (m.type == MsgType::kAppendResp) EXPECT_LE(m.index, 60u);
+    if (m.type == MsgType::kAppendResp) {
+      EXPECT_LE(m.index, 60u);
+    }
   }
 }
 
