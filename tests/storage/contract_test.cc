@@ -293,6 +293,25 @@ TYPED_TEST(StorageContract, LogRandomHistoriesLoadExactlyAndCrashToAPrefix) {
   }
 }
 
+// After a restart, before load(), the store already reports where it is:
+// save() decides what to sync against hard_state().
+TYPED_TEST(StorageContract, LogReportsItsStateAfterACrashEvenBeforeLoad) {
+  for (uint64_t seed : seeds<TypeParam>()) {
+    TypeParam b(seed);
+    b.log().load();
+    b.log().save(HardState{2, "n1", 0}, entries(1, 8, 2));
+    b.log().save(HardState{2, "n1", 6}, {});
+    b.log().compact(3, 2);
+    b.crash();
+    HardState hs = b.log().hard_state();
+    uint64_t first = b.log().first_index(), last = b.log().last_index();
+    raft::Restored r = b.log().load();
+    EXPECT_EQ(hs, r.hard_state) << "seed " << seed;
+    EXPECT_EQ(first, r.base_index + 1) << "seed " << seed;
+    EXPECT_EQ(last, r.base_index + r.entries.size()) << "seed " << seed;
+  }
+}
+
 // ---- log: load() validation --------------------------------------------------------
 
 template <typename B>
