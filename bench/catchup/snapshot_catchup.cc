@@ -8,7 +8,7 @@
 // InstallSnapshot. Reports n2's peak RSS (VmHWM), the bytes of snapshot
 // chunks routed to it and the transfer rate, and the leader's peak RSS.
 //
-// Usage: snapshot-catchup-driver --bin build/raftkv --dir DIR [--keys N]
+// Usage: snapshot-catchup-driver --bin build/raftkv [--dir DIR] [--keys N]
 //          [--value-bytes V] [--window W] [--rss-limit-mib M]
 //          [--n2-wrapper "heaptrack -o FILE"] [--skip-load] [-- extra node args]
 // --skip-load reuses n0 and n1 from an earlier run in DIR (n2's data and
@@ -230,7 +230,12 @@ class Cluster {
   void deliver(std::string_view line) {
     static constexpr std::string_view kDest = "\"dest\":\"";
     size_t d = line.find(kDest);
-    if (d == std::string_view::npos) throw std::runtime_error("a line without dest");
+    if (d == std::string_view::npos) {
+      // Not a message (a wrapper such as heaptrack talks on stdout too).
+      std::fprintf(stderr, "[catchup] not a message: %.*s\n", static_cast<int>(line.size()),
+                   line.data());
+      return;
+    }
     d += kDest.size();
     std::string dest(line.substr(d, line.find('"', d) - d));
     if (!dest.empty() && dest[0] == 'n') {
@@ -277,6 +282,10 @@ bool log_contains(const std::string& path, const std::string& what) {
 
 }  // namespace
 
+int run(const std::string& bin, const std::string& dir, uint64_t keys, uint64_t value_bytes,
+        uint64_t window, uint64_t rss_limit_mib, bool skip_load, const std::string& wrapper,
+        const std::vector<std::string>& node_args);
+
 int main(int argc, char** argv) {
   std::string bin, dir, wrapper;
   uint64_t keys = 100000, value_bytes = 1024, window = 2000, rss_limit_mib = 0;
@@ -312,10 +321,28 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (bin.empty() || dir.empty()) {
-    std::fprintf(stderr, "usage: %s --bin RAFTKV --dir DIR [options] [-- node args]\n", argv[0]);
+  if (bin.empty()) {
+    std::fprintf(stderr, "usage: %s --bin RAFTKV [--dir DIR] [options] [-- node args]\n", argv[0]);
     return 2;
   }
+  // Without --dir: a fresh temporary dir, removed at exit (the ctest).
+  std::string own_dir;
+  if (dir.empty()) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "raftkv-catchup-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    dir = own_dir = tmpl;
+  }
+  int rc = run(bin, dir, keys, value_bytes, window, rss_limit_mib, skip_load, wrapper, node_args);
+  if (!own_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(own_dir, ec);
+  }
+  return rc;
+}
+
+int run(const std::string& bin, const std::string& dir, uint64_t keys, uint64_t value_bytes,
+        uint64_t window, uint64_t rss_limit_mib, bool skip_load, const std::string& wrapper,
+        const std::vector<std::string>& node_args) {
   auto say = [](const std::string& s) { std::fprintf(stderr, "[catchup] %s\n", s.c_str()); };
 
   std::filesystem::create_directories(dir);  // the node logs go there first
