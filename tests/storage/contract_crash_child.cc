@@ -1,7 +1,8 @@
 // Child of the StorageContractKill tests: runs a seeded history (the same
 // generators as the contract suite) against the RocksDB log or KV store in
 // DIR and writes the number of completed ops after each one, until it is
-// SIGKILLed. Usage: contract_crash_child log|kv DIR SEED N
+// SIGKILLed. Usage: contract_crash_child log|kv DIR SEED N, or
+// contract_crash_child install DIR SEED 0 (back-to-back installs, forever).
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,6 +16,11 @@ namespace {
 
 void report(size_t completed) {
   std::string line = std::to_string(completed) + "\n";
+  if (write(STDOUT_FILENO, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(3);
+}
+
+void say(const std::string& what) {
+  std::string line = what + "\n";
   if (write(STDOUT_FILENO, line.data(), line.size()) != static_cast<ssize_t>(line.size())) _exit(3);
 }
 
@@ -43,6 +49,33 @@ int main(int argc, char** argv) {
       report(i + 1);
     }
     runner.drop_writer();
+  } else if (mode == "install") {
+    // Back-to-back chunked installs with applies between (install_state):
+    // "chunk", "commit <index>" and "apply <index>" lines say what returned.
+    KvStore kv(dir);
+    uint64_t a = kv.applied_index();
+    // The first install of a run skips 0-2 points (by SEED), so it does not
+    // just redo the one a kill interrupted: residue of that one would show.
+    for (uint64_t base = a - a % 10 + 10 * (1 + seed % 3);; base += 10) {
+      auto pairs = contract::install_map(base);
+      auto w = kv.begin_snapshot(base, base / 10);
+      KvPairs chunk;
+      for (auto& p : pairs) {
+        chunk.push_back(p);
+        if (chunk.size() == 300) {
+          w->add(chunk);
+          chunk.clear();
+          say("chunk");
+        }
+      }
+      w->add(chunk);
+      w->commit();
+      say("commit " + std::to_string(base));
+      for (uint64_t i = base + 1; i <= base + 3; ++i) {
+        kv.apply(contract::install_apply(i), i, base / 10);
+        say("apply " + std::to_string(i));
+      }
+    }
   } else {
     return 2;
   }

@@ -373,4 +373,36 @@ inline int find_kv_prefix(const std::vector<KvOp>& ops, size_t completed, const 
   return -1;
 }
 
+// ---- back-to-back installs (the SIGKILL install test) ---------------------------
+//
+// The writer installs a snapshot at every multiple of 10, each with its own
+// key set (so a mix of two is visible), then applies 3 entries on top, and
+// so on. The map at applied index a is therefore known exactly:
+// install_map(a - a % 10) plus the first a % 10 of its applies.
+
+inline std::map<std::string, std::string> install_map(uint64_t index) {
+  std::mt19937_64 rng(index * 7919 + 1);
+  std::map<std::string, std::string> m;
+  size_t n = 500 + rng() % 4000;
+  uint64_t stride = 1 + index / 10 % 5;
+  for (size_t j = 0; j < n; ++j) {
+    m[std::string("s").append(std::to_string(j * stride))] = random_bytes(rng, 400);
+  }
+  return m;
+}
+
+inline KvPairs install_apply(uint64_t index) {  // the apply at index (not a multiple of 10)
+  return {{"after", std::to_string(index)}, {std::string("s").append(std::to_string(index)), "x"}};
+}
+
+inline KvModel install_state(uint64_t applied) {
+  uint64_t base = applied - applied % 10;
+  KvModel m{install_map(base), base, base / 10};
+  for (uint64_t i = base + 1; i <= applied; ++i) {
+    for (auto& [k, v] : install_apply(i)) m.data[k] = v;
+    m.applied = i;
+  }
+  return m;
+}
+
 }  // namespace raftkv::storage::contract
