@@ -46,7 +46,9 @@ class KvStorage {
     virtual ~SnapshotReader() = default;
     virtual uint64_t index() const = 0;
     virtual uint64_t term() const = 0;
-    // Up to about max_bytes of pairs (at least one while any remain).
+    // The next pairs in key order: at most max_bytes of keys and values
+    // together, or one pair when that pair alone is bigger (so a chunk is
+    // never empty while pairs remain, whatever max_bytes is).
     virtual KvPairs next_chunk(size_t max_bytes) = 0;
     virtual bool done() const = 0;
   };

@@ -157,11 +157,15 @@ class KvStore::Reader final : public SnapshotReader {
   KvPairs next_chunk(size_t max_bytes) override {
     KvPairs out;
     size_t bytes = 0;
-    for (; !done_ && bytes < max_bytes; it_->Next()) {
+    for (; !done_; it_->Next()) {
       if (!it_->Valid() || !it_->key().starts_with(kDataBegin)) break;
+      // Stored: "d/" + key, and a 4-byte checksum + value (a shorter one
+      // is refused by unseal below).
+      size_t size = it_->key().size() - 2 + std::max<size_t>(it_->value().size(), 4) - 4;
+      if (!out.empty() && bytes + size > max_bytes) break;
       std::string key(it_->key().ToStringView().substr(2));
       std::string value = unseal(key, it_->value().ToStringView());
-      bytes += key.size() + value.size();
+      bytes += size;
       out.emplace_back(std::move(key), std::move(value));
     }
     check(it_->status(), "snapshot scan");

@@ -26,6 +26,23 @@ std::string encode_hard_state(const raft::HardState& hs) {
   return v;
 }
 
+// The stored hard state; nullopt when none was ever saved. Throws
+// StorageError when it is damaged.
+std::optional<raft::HardState> read_hard_state(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf) {
+  std::string v;
+  rocksdb::Status s = db.Get({}, cf, kHardStateKey, &v);
+  if (s.IsNotFound()) return std::nullopt;
+  check(s, "read hard state");
+  if (v.size() < 24 || crc32c(std::string_view(v).substr(0, v.size() - 4)) !=
+                           get_u32(std::string_view(v).substr(v.size() - 4))) {
+    throw StorageError("log store: hard state checksum mismatch");
+  }
+  size_t pos = 16;
+  std::string_view vote;
+  if (!get_str(v, &pos, &vote)) throw StorageError("log store: hard state is malformed");
+  return raft::HardState{get_u64(v), std::string(vote), get_u64(std::string_view(v).substr(8))};
+}
+
 }  // namespace
 
 // Layout: crc32c(4) | term(8) | type(1) | data. The checksum also covers the
@@ -93,6 +110,13 @@ LogStore::LogStore(const std::string& dir) {
     base_index_ = get_u64(v);
     last_index_ = std::max(last_index_, base_index_);
   }
+  // hard_state() is the last saved one from the start, and save() decides
+  // what to sync against it, even before load(). A damaged one is left for
+  // load() to report.
+  try {
+    if (auto hs = read_hard_state(*db_, meta_cf_)) last_hs_ = std::move(*hs);
+  } catch (const StorageError&) {
+  }
 }
 
 LogStore::~LogStore() {
@@ -102,21 +126,9 @@ LogStore::~LogStore() {
 
 raft::Restored LogStore::load() {
   raft::Restored r;
+  if (auto hs = read_hard_state(*db_, meta_cf_)) r.hard_state = std::move(*hs);
   std::string v;
-  rocksdb::Status s = db_->Get({}, meta_cf_, kHardStateKey, &v);
-  if (s.ok()) {
-    if (v.size() < 24 || crc32c(std::string_view(v).substr(0, v.size() - 4)) !=
-                             get_u32(std::string_view(v).substr(v.size() - 4))) {
-      throw StorageError("log store: hard state checksum mismatch");
-    }
-    size_t pos = 16;
-    std::string_view vote;
-    if (!get_str(v, &pos, &vote)) throw StorageError("log store: hard state is malformed");
-    r.hard_state = {get_u64(v), std::string(vote), get_u64(std::string_view(v).substr(8))};
-  } else if (!s.IsNotFound()) {
-    check(s, "read hard state");
-  }
-  s = db_->Get({}, meta_cf_, kBaseKey, &v);
+  rocksdb::Status s = db_->Get({}, meta_cf_, kBaseKey, &v);
   if (s.ok() && v.size() == 16) {
     r.base_index = get_u64(v);
     r.base_term = get_u64(std::string_view(v).substr(8));

@@ -43,8 +43,10 @@ class MemoryKvStore::Reader final : public SnapshotReader {
   KvPairs next_chunk(size_t max_bytes) override {
     KvPairs out;
     size_t bytes = 0;
-    for (; it_ != state_.data.end() && (out.empty() || bytes < max_bytes); ++it_) {
-      bytes += it_->first.size() + it_->second.size();
+    for (; it_ != state_.data.end(); ++it_) {
+      size_t size = it_->first.size() + it_->second.size();
+      if (!out.empty() && bytes + size > max_bytes) break;
+      bytes += size;
       out.emplace_back(it_->first, it_->second);
     }
     return out;
