@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,6 +152,19 @@ class LiveNode {
   std::string stderr_path_;
 };
 
+// Disk space allocated to the files under `dir` (what du counts, so
+// preallocated blocks too).
+uint64_t allocated_bytes(const std::string& dir) {
+  uint64_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    struct stat st {};
+    if (lstat(e.path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      n += static_cast<uint64_t>(st.st_blocks) * 512;
+    }
+  }
+  return n;
+}
+
 std::set<std::string> entries(const std::string& dir) {
   std::set<std::string> names;
   for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
@@ -166,6 +180,10 @@ TEST(TempDir, KilledNodesDirIsReclaimedAtTheNextStartAndALiveNodesIsKept) {
   ASSERT_FALSE(dir_a.empty()) << a.stderr_text();
   ASSERT_FALSE(dir_b.empty()) << b.stderr_text();
   ASSERT_NE(dir_a, dir_b);
+  // A fresh node's stores take little disk (RocksDB preallocated 111 MB).
+  const uint64_t fresh = allocated_bytes(dir_a);
+  RecordProperty("fresh_node_disk_bytes", std::to_string(fresh));
+  EXPECT_LT(fresh, 4u << 20) << "a fresh, empty node's dir takes " << fresh << " bytes";
   // B started while A was running: A's dir survived B's start-up sweep.
   EXPECT_TRUE(fs::is_directory(dir_a + "/n1/log")) << b.stderr_text();
 
