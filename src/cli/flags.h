@@ -17,6 +17,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,13 @@ CLI::Option* add_int(CLI::App& app, const std::string& name, T* target, long lon
   return opt;
 }
 
+// A number as a person writes it ("0.2", "60"), for defaults in --help.
+inline std::string number_text(double d) {
+  std::ostringstream s;
+  s << d;
+  return s.str();
+}
+
 // A finite number option; `check` says what is wrong with a value, or "".
 inline CLI::Option* add_number(CLI::App& app, const std::string& name, double* target,
                                std::function<std::string(double)> check,
@@ -121,6 +129,7 @@ inline CLI::Option* add_number(CLI::App& app, const std::string& name, double* t
       },
       description);
   opt->type_name("S");
+  opt->default_str(number_text(*target));
   return opt;
 }
 
