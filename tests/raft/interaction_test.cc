@@ -1,9 +1,10 @@
 // Interaction tests of the pure Raft state machine, in the spirit of
 // etcd-io/raft's datadriven tests: each file in testdata/ is a script of
 // commands (add-nodes, campaign, tick, propose, stabilize, deliver-msgs,
-// drop, isolate, crash, restart, read-index, compact, send-snapshot, status,
-// log, ...), and under each command the golden output of what happened:
-// the Ready of every node (hard state and entries persisted, messages sent,
+// drop, isolate, crash, restart, read-index, compact, send-snapshot,
+// report-snapshot-failure, status, log, ...), and under each command the
+// golden output of what happened: the Ready of every node (hard state and
+// entries persisted, snapshot chunks staged and installed, messages sent,
 // entries committed, read states), the messages delivered or dropped, and
 // the state asked for.
 //
@@ -65,6 +66,8 @@ std::string message_text(const Message& m) {
   field("hint", m.reject_hint);
   field("conflict_term", m.conflict_term);
   field("context", m.context);
+  if (m.last) s += " last";
+  if (!m.data.empty()) s += " data=\"" + m.data + "\"";
   if (!m.entries.empty()) s += " entries=" + entries_text(m.entries);
   return s;
 }
@@ -94,6 +97,14 @@ struct Node {
   uint64_t applied = 0;    // the state machine is durable on apply here
   // Snapshot requests the leader made of its driver: follower -> (index, term).
   std::map<NodeId, std::pair<uint64_t, uint64_t>> snapshot_requests;
+  // Transfers this (leader) driver is streaming, one chunk in flight each.
+  struct Sender {
+    uint64_t index = 0;
+    uint64_t term = 0;
+    uint64_t chunks = 1;
+    uint64_t next_seq = 0;
+  };
+  std::map<NodeId, Sender> senders;
   std::string reported;  // the role/leader/term last printed
 };
 
@@ -208,6 +219,7 @@ class Cluster {
       Node& n = node(a[0]);
       n.raft.reset();
       n.snapshot_requests.clear();
+      n.senders.clear();
       n.reported.clear();
       out_ << a[0] << " crashed; on disk: " << disk_text(n) << "\n";
     } else if (cmd == "restart") {
@@ -217,8 +229,14 @@ class Cluster {
       need(a, 2, "compact N index");
       compact(a[0], num(a[1]));
     } else if (cmd == "send-snapshot") {
-      need(a, 2, "send-snapshot LEADER FOLLOWER [fail]");
-      send_snapshot(a[0], a[1], a.size() > 2 && a[2] == "fail");
+      need(a, 2, "send-snapshot LEADER FOLLOWER [chunks=N]");
+      auto o = options(a, 2);
+      send_snapshot(a[0], a[1], o.count("chunks") ? num(o["chunks"]) : 1);
+    } else if (cmd == "report-snapshot-failure") {
+      need(a, 2, "report-snapshot-failure LEADER FOLLOWER");
+      node(a[0]).senders.erase(a[1]);
+      up(a[0]).report_snapshot(a[1], false);
+      status(a[0], node(a[0]));
     } else if (cmd == "status") {
       for (auto& [id, n] : nodes_) {
         if (a.empty() || std::find(a.begin(), a.end(), id) != a.end()) status(id, n);
@@ -309,6 +327,25 @@ class Cluster {
     Ready rd = n.raft->ready();
     out_ << "> " << id << " handling Ready\n";
     print_state(id, "  ");
+    for (const SnapshotChunk& c : rd.snapshot_chunks) {
+      out_ << "  StageChunk from=" << c.from << " term=" << c.leader_term << " snapshot=" << c.term
+           << "/" << c.index << " seq=" << c.seq << (c.last ? " last" : "") << " data=\"" << c.data
+           << "\"\n";
+    }
+    if (rd.install_snapshot) {
+      // The state machine becomes the snapshot, then the log restarts at its
+      // point, written together with the hard state.
+      const auto& in = *rd.install_snapshot;
+      n.applied = in.index;
+      n.base_index = in.index;
+      n.base_term = in.term;
+      n.log.clear();
+      n.hard_state = in.hard_state;
+      out_ << "  InstallSnapshot " << in.term << "/" << in.index
+           << " with HardState term=" << in.hard_state.term
+           << " vote=" << (in.hard_state.vote.empty() ? "-" : in.hard_state.vote)
+           << " commit=" << in.hard_state.commit << "\n";
+    }
     if (rd.hard_state) {
       n.hard_state = *rd.hard_state;
       out_ << "  HardState term=" << rd.hard_state->term
@@ -364,7 +401,44 @@ class Cluster {
     } else {
       out_ << "  " << message_text(m) << "\n";
       to.raft->step(m);
+      if (m.type == MsgType::kSnapshotResp) on_snapshot_ack(m.to, m);
     }
+  }
+
+  // The leader's driver: the next chunk once the last one is acknowledged,
+  // and report_snapshot once the final one is.
+  void on_snapshot_ack(const NodeId& leader, const Message& m) {
+    Node& l = node(leader);
+    auto it = l.senders.find(m.from);
+    if (it == l.senders.end()) return;
+    if (l.raft->role() != Role::kLeader || m.term != l.raft->term() || m.reject) {
+      l.senders.erase(it);  // on a refusal Raft has gone back to probing itself
+      out_ << "  (" << leader << "'s driver ends the transfer to " << m.from << ")\n";
+      return;
+    }
+    Node::Sender& s = it->second;
+    if (m.context + 1 != s.next_seq) return;  // a duplicate or stale ack
+    if (s.next_seq == s.chunks) {
+      l.senders.erase(it);
+      l.raft->report_snapshot(m.from, true);
+      out_ << "  (" << leader << "'s driver: snapshot to " << m.from << " done, reported)\n";
+      return;
+    }
+    send_chunk(leader, m.from, s);
+  }
+
+  void send_chunk(const NodeId& leader, const NodeId& to, Node::Sender& s) {
+    Message c;
+    c.type = MsgType::kSnapshotChunk;
+    c.from = leader;
+    c.to = to;
+    c.term = up(leader).term();
+    c.index = s.index;
+    c.log_term = s.term;
+    c.context = s.next_seq++;
+    c.last = s.next_seq == s.chunks;
+    c.data = "part" + std::to_string(c.context + 1) + "/" + std::to_string(s.chunks);
+    network_.push_back(c);
   }
 
   // Delivers every queued message to `to` (only those from `from` if set).
@@ -448,30 +522,21 @@ class Cluster {
          << r.log().first_index() << ".." << r.log().last_index() << "\n";
   }
 
-  // The leader's driver streams the snapshot it was asked for; the follower's
-  // driver installs it (state machine, then its log reset to the snapshot
-  // point) and calls restore; the leader's driver reports the outcome.
-  void send_snapshot(const NodeId& leader, const NodeId& follower, bool failed) {
+  // The leader's driver starts streaming the snapshot it was asked for: its
+  // chunks travel as kSnapshotChunk messages, one in flight, the next sent
+  // when the follower acknowledges the last (see on_snapshot_ack).
+  void send_snapshot(const NodeId& leader, const NodeId& follower, uint64_t chunks) {
     Node& l = node(leader);
+    up(leader);
     auto it = l.snapshot_requests.find(follower);
     if (it == l.snapshot_requests.end()) fail("no snapshot requested for " + follower);
-    const auto [index, term] = it->second;
+    if (chunks == 0) fail("chunks must be at least 1");
+    Node::Sender& s = l.senders[follower];
+    s = Node::Sender{it->second.first, it->second.second, chunks, 0};
     l.snapshot_requests.erase(it);
-    if (failed) {
-      out_ << "snapshot " << term << "/" << index << " to " << follower << " failed\n";
-    } else {
-      Node& f = node(follower);
-      Raft& fr = up(follower);
-      out_ << follower << " installs snapshot " << term << "/" << index << "\n";
-      f.applied = index;
-      f.base_index = index;
-      f.base_term = term;
-      f.log.clear();
-      f.hard_state.commit = std::max(f.hard_state.commit, index);
-      fr.restore(index, term);
-    }
-    up(leader).report_snapshot(follower, !failed);
-    status(leader, l);
+    send_chunk(leader, follower, s);
+    out_ << leader << " sends snapshot " << s.term << "/" << s.index << " to " << follower << " in "
+         << chunks << " chunk(s)\n";
   }
 
   void status(const NodeId& id, Node& n) {

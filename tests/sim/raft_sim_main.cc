@@ -115,12 +115,15 @@ std::optional<int> parse(int argc, char** argv, Flags* f) {
   raftkv::cli::add_number(
       app, "--read-via-log", &f->base.read_via_log,
       [](double d) { return d < 0 || d > 1 ? std::string("must be in [0, 1]") : std::string(); },
-      "fraction of reads sent through the log")
+      "fraction of seeds whose reads go through the log")
       ->type_name("F");
   app.add_flag_callback(
-      "--persist-first", [f] { f->base.leader_sends_before_persist = false; },
-      "leaders too persist before sending (Node::drive lets a leader send first when its term "
-      "and vote are on disk)");
+      "--persist-first",
+      [] {
+        std::cerr << "raft-sim: --persist-first is gone: the core always lets a leader send "
+                     "first\n";
+      },
+      "no effect (kept for old replay commands): the core always lets a leader send first");
   app.add_flag_callback(
       "--no-pre-vote", [f] { f->base.pre_vote = false; }, "disable PreVote");
   app.add_flag_callback(
