@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   librocksdb-dev nlohmann-json3-dev libfmt-dev libgtest-dev libbenchmark-dev
-  gnuplot-nox jq libcurl4-openssl-dev
+  gnuplot-nox jq libcurl4-openssl-dev libcli11-dev
 )
 
 missing=()

@@ -1,53 +1,145 @@
 // raftkv: one server of a Raft-replicated, linearizable key-value store that
 // speaks the Maelstrom protocol on stdin/stdout. Logs go to stderr only.
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "cli/flags.h"
 #include "maelstrom/event_loop.h"
 #include "maelstrom/node.h"
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: raftkv [options]
+namespace fs = std::filesystem;
 
-A Raft-replicated, linearizable key-value store speaking the Maelstrom
-protocol (lin-kv workload: read, write, cas) on stdin/stdout.
+// Private temporary data dirs (no --data-dir). Each is TMP/raftkv-XXXXXX and
+// holds kOwnerLock, which its node keeps flock()ed for its whole life. The
+// kernel drops a flock when the last descriptor of the open file goes, so
+// when its process dies in any way, SIGKILL included. A node starting
+// without --data-dir first removes the dirs of dead nodes:
+// reclaim_abandoned_temp_dirs() below.
+constexpr const char* kOwnerLock = "owner.lock";
+constexpr const char* kOwnerLockNew = "owner.lock.new";
 
-options:
-  --data-dir DIR            keep state in DIR/<node_id>/ (survives restarts);
-                            default: a fresh temporary dir removed at exit
-  --election-timeout-ms N   follower election timeout, randomised in [N, 2N) (default 500)
-  --heartbeat-ms N          leader heartbeat interval (default 50)
-  --tick-ms N               Raft clock resolution (default 10)
-  --read-mode index|log     index: ReadIndex (leader confirms with a heartbeat
-                            quorum, no log write); log: reads go through the log
-                            (default index)
-  --forward-timeout-ms N    a request forwarded to the leader with no answer after
-                            N ms gets an indefinite error (default 5000)
-  --max-line-bytes N        longest accepted input line (default 67108864)
-  --max-append-bytes N      most entry bytes in one AppendEntries (default 1048576)
-  --max-inflight N          AppendEntries in flight per follower (default 64)
-  --compact-threshold N     compact the log once it holds more than N applied
-                            entries (default 10000)
-  --compact-max-lag N       a leader keeps at most N entries for lagging live
-                            followers; further behind they get a snapshot (default 10000)
-  --snapshot-chunk-bytes N  InstallSnapshot chunk size (default 1048576)
-  --snapshot-timeout-ms N   abort a snapshot transfer after N ms without an ack (default 5000)
-  --stats-interval-ms N     print a stats line on stderr every N ms (default 0: off)
-  --seed N                  seed for election timeouts (default: random)
-  --help                    show this help
-)";
+bool is_temp_dir_name(const std::string& name) {
+  // mkdtemp's suffix: exactly six characters from [A-Za-z0-9].
+  constexpr std::string_view kPrefix = "raftkv-";
+  if (name.size() != kPrefix.size() + 6 || name.compare(0, kPrefix.size(), kPrefix) != 0) {
+    return false;
+  }
+  for (size_t i = kPrefix.size(); i < name.size(); ++i) {
+    const char c = name[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) {
+      return false;
+    }
+  }
+  return true;
+}
 
-bool parse_int(const char* s, long long* out) {
-  auto [p, ec] = std::from_chars(s, s + std::strlen(s), *out);
-  return ec == std::errc() && *p == '\0' && *out >= 0;
+// RocksDB's LOCK files under `dir` (DIR/<node>/log/LOCK, DIR/<node>/kv/LOCK).
+std::vector<fs::path> rocksdb_lock_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it.depth() > 2) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->path().filename() == "LOCK" && it->is_regular_file(ec)) out.push_back(it->path());
+  }
+  return out;
+}
+
+// True when some process holds RocksDB's lock on `lock_file` (an fcntl
+// write lock over the whole file) or when that cannot be told.
+bool rocksdb_lock_held(const fs::path& lock_file) {
+  int fd = open(lock_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return errno != ENOENT;
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;
+  const bool held = fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type != F_UNLCK;
+  close(fd);
+  return held;
+}
+
+// Removes the raftkv-XXXXXX dirs in `tmp` that are provably abandoned, and
+// never a live node's:
+// - a dir with kOwnerLock goes only while this process holds that flock
+//   (taken without waiting: a live owner keeps it) and no RocksDB LOCK file
+//   in it is held;
+// - a dir without kOwnerLock (left by an older raftkv, or one whose owner is
+//   still between mkdtemp and publishing its lock) goes only when it has
+//   RocksDB LOCK files and none is held: an older raftkv holds them for as
+//   long as it runs with its stores open, and a dir being set up has none.
+// Only dirs owned by this user are considered; errors skip the dir.
+void reclaim_abandoned_temp_dirs(const fs::path& tmp) {
+  std::error_code ec;
+  for (fs::directory_iterator it(tmp, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const fs::path dir = it->path();
+    if (!is_temp_dir_name(dir.filename().string())) continue;
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) continue;
+
+    int owner = open((dir / kOwnerLock).c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (owner < 0 && errno != ENOENT) continue;
+    if (owner >= 0 && flock(owner, LOCK_EX | LOCK_NB) != 0) {
+      close(owner);  // a live node
+      continue;
+    }
+    const std::vector<fs::path> locks = rocksdb_lock_files(dir);
+    bool abandoned = owner >= 0 || !locks.empty();
+    for (const fs::path& l : locks) abandoned = abandoned && !rocksdb_lock_held(l);
+    if (abandoned) {
+      std::error_code rm;
+      const auto n = fs::remove_all(dir, rm);
+      if (rm) {
+        std::cerr << "raftkv: could not remove abandoned temporary dir " << dir.string() << ": "
+                  << rm.message() << "\n";
+      } else {
+        std::cerr << "raftkv: removed abandoned temporary dir " << dir.string() << " (" << n
+                  << " files)\n";
+      }
+    }
+    if (owner >= 0) close(owner);
+  }
+}
+
+// Creates TMP/raftkv-XXXXXX holding kOwnerLock, flock()ed through the
+// returned descriptor, which must stay open for the life of the process.
+// The lock file is locked before it is published under its final name
+// (rename is atomic), so no other node ever finds it unlocked while this
+// process lives. Returns -1 with errno set on failure.
+int create_temp_dir(const fs::path& tmp, std::string* dir) {
+  std::string tmpl = (tmp / "raftkv-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) return -1;
+  *dir = tmpl;
+  const fs::path fresh = fs::path(tmpl) / kOwnerLockNew;
+  int fd = open(fresh.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+      rename(fresh.c_str(), (fs::path(tmpl) / kOwnerLock).c_str()) != 0) {
+    const int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
 }
 
 void on_signal(int) {
@@ -57,78 +149,67 @@ void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  namespace fs = std::filesystem;
   raftkv::maelstrom::NodeOptions opts;
   raftkv::maelstrom::LoopOptions loop;
   std::random_device rd;
   opts.seed = (static_cast<uint64_t>(rd()) << 32) ^ rd();
   int stats_ms = 0;
 
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::cerr << kUsage;
-      return 0;
-    }
-    if (i + 1 >= argc) {
-      std::cerr << "raftkv: " << a << ": missing value or unknown option\n" << kUsage;
-      return 2;
-    }
-    const char* v = argv[++i];
-    long long n = 0;
-    auto need_int = [&](long long min) {
-      if (!parse_int(v, &n) || n < min) {
-        std::cerr << "raftkv: " << a << " needs an integer >= " << min << ", got \"" << v << "\"\n";
-        exit(2);
-      }
-      return static_cast<int>(n);
-    };
-    if (a == "--data-dir") {
-      opts.data_dir = v;
-    } else if (a == "--election-timeout-ms") {
-      opts.election_timeout_ms = need_int(1);
-    } else if (a == "--heartbeat-ms") {
-      opts.heartbeat_ms = need_int(1);
-    } else if (a == "--tick-ms") {
-      opts.tick_ms = need_int(1);
-    } else if (a == "--read-mode") {
-      if (std::string(v) == "index") {
-        opts.read_mode = raftkv::maelstrom::ReadMode::kIndex;
-      } else if (std::string(v) == "log") {
-        opts.read_mode = raftkv::maelstrom::ReadMode::kLog;
-      } else {
-        std::cerr << "raftkv: --read-mode must be index or log\n";
-        return 2;
-      }
-    } else if (a == "--forward-timeout-ms") {
-      opts.forward_timeout_ms = need_int(1);
-    } else if (a == "--max-line-bytes") {
-      loop.max_line_bytes = static_cast<size_t>(need_int(1024));
-    } else if (a == "--max-append-bytes") {
-      opts.max_append_bytes = static_cast<size_t>(need_int(1));
-    } else if (a == "--max-inflight") {
-      opts.max_inflight = static_cast<size_t>(need_int(1));
-    } else if (a == "--compact-threshold") {
-      opts.compact_threshold = static_cast<uint64_t>(need_int(1));
-    } else if (a == "--compact-max-lag") {
-      opts.compact_max_lag = static_cast<uint64_t>(need_int(0));
-    } else if (a == "--snapshot-chunk-bytes") {
-      opts.snapshot_chunk_bytes = static_cast<size_t>(need_int(1));
-    } else if (a == "--snapshot-timeout-ms") {
-      opts.snapshot_timeout_ms = need_int(1);
-    } else if (a == "--stats-interval-ms") {
-      stats_ms = need_int(0);
-    } else if (a == "--seed") {
-      if (!parse_int(v, &n)) {
-        std::cerr << "raftkv: --seed needs a non-negative integer\n";
-        return 2;
-      }
-      opts.seed = static_cast<uint64_t>(n);
-    } else {
-      std::cerr << "raftkv: unknown option " << a << "\n" << kUsage;
-      return 2;
-    }
-  }
+  CLI::App app(
+      "A Raft-replicated, linearizable key-value store speaking the Maelstrom\n"
+      "protocol (lin-kv workload: read, write, cas) on stdin/stdout. Logs go to stderr.",
+      "raftkv");
+  raftkv::cli::configure(app);
+  app.add_option("--data-dir", opts.data_dir,
+                 "keep state in DIR/<node_id>/ (survives restarts); default: a fresh temporary "
+                 "dir, removed at exit")
+      ->type_name("DIR");
+  constexpr long long kMax = std::numeric_limits<int>::max();
+  using raftkv::cli::add_int;
+  add_int(app, "--election-timeout-ms", &opts.election_timeout_ms, 1, kMax,
+          "follower election timeout, randomised in [N, 2N)");
+  add_int(app, "--heartbeat-ms", &opts.heartbeat_ms, 1, kMax,
+          "leader heartbeat interval (below --election-timeout-ms)");
+  add_int(app, "--tick-ms", &opts.tick_ms, 1, kMax, "Raft clock resolution");
+  app.add_option_function<std::string>(
+         "--read-mode",
+         [&opts](const std::string& v) {
+           if (v == "index") {
+             opts.read_mode = raftkv::maelstrom::ReadMode::kIndex;
+           } else if (v == "log") {
+             opts.read_mode = raftkv::maelstrom::ReadMode::kLog;
+           } else {
+             throw CLI::ValidationError("--read-mode", "must be index or log, got \"" + v + "\"");
+           }
+         },
+         "index: ReadIndex (the leader confirms with a heartbeat quorum, no log write); "
+         "log: reads go through the log")
+      ->type_name("index|log")
+      ->default_str("index");
+  add_int(app, "--forward-timeout-ms", &opts.forward_timeout_ms, 1, kMax,
+          "a request forwarded to the leader with no answer after N ms gets an indefinite error");
+  add_int(app, "--max-line-bytes", &loop.max_line_bytes, 1024, kMax,
+          "longest accepted input line; longer ones are dropped");
+  add_int(app, "--max-append-bytes", &opts.max_append_bytes, 1, kMax,
+          "most entry bytes in one AppendEntries");
+  add_int(app, "--max-inflight", &opts.max_inflight, 1, kMax,
+          "AppendEntries in flight per follower");
+  add_int(app, "--compact-threshold", &opts.compact_threshold, 1, kMax,
+          "compact the log once it holds more than N applied entries");
+  add_int(app, "--compact-max-lag", &opts.compact_max_lag, 0, kMax,
+          "a leader keeps at most N entries for lagging live followers; further behind they "
+          "get a snapshot");
+  add_int(app, "--snapshot-chunk-bytes", &opts.snapshot_chunk_bytes, 1, kMax,
+          "InstallSnapshot chunk size");
+  add_int(app, "--snapshot-timeout-ms", &opts.snapshot_timeout_ms, 1, kMax,
+          "abort a snapshot transfer after N ms without an ack");
+  add_int(app, "--stats-interval-ms", &stats_ms, 0, kMax,
+          "print a stats line on stderr every N ms (0: off)");
+  add_int(app, "--seed", &opts.seed, 0, std::numeric_limits<long long>::max(),
+          "seed for the randomised election timeouts")
+      ->default_str("random");
+  // stdout is the protocol channel: help goes to stderr.
+  if (auto rc = raftkv::cli::parse(app, argc, argv, std::cerr)) return *rc;
   if (opts.heartbeat_ms >= opts.election_timeout_ms) {
     std::cerr << "raftkv: --heartbeat-ms must be below --election-timeout-ms\n";
     return 2;
@@ -137,13 +218,22 @@ int main(int argc, char** argv) {
   loop.stats_interval_ms = stats_ms;
 
   std::string temp_dir;
+  int temp_dir_lock = -1;  // held until exit: marks temp_dir as in use
   if (opts.data_dir.empty()) {
-    std::string tmpl = (fs::temp_directory_path() / "raftkv-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) {
-      std::cerr << "raftkv: cannot create a temporary data dir: " << std::strerror(errno) << "\n";
+    std::error_code ec;
+    const fs::path tmp = fs::temp_directory_path(ec);
+    if (ec) {
+      std::cerr << "raftkv: no temporary directory: " << ec.message() << "\n";
       return 1;
     }
-    temp_dir = opts.data_dir = tmpl;
+    reclaim_abandoned_temp_dirs(tmp);
+    temp_dir_lock = create_temp_dir(tmp, &temp_dir);
+    if (temp_dir_lock < 0) {
+      std::cerr << "raftkv: cannot create a temporary data dir: " << std::strerror(errno) << "\n";
+      if (!temp_dir.empty()) fs::remove_all(temp_dir, ec);
+      return 1;
+    }
+    opts.data_dir = temp_dir;
     std::cerr << "raftkv: no --data-dir given; using temporary " << temp_dir
               << " (removed at exit)\n";
   }
@@ -162,6 +252,7 @@ int main(int argc, char** argv) {
   if (!temp_dir.empty()) {
     std::error_code ec;
     fs::remove_all(temp_dir, ec);
+    close(temp_dir_lock);
   }
   return rc;
 }

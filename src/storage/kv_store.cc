@@ -67,6 +67,10 @@ KvStore::KvStore(const std::string& dir) {
   // A snapshot streams through the WAL; bounding it makes both slots flush
   // and old WAL files go.
   opts.max_total_wal_size = 64 << 20;
+  // No preallocation (see LogStore): RocksDB fallocate()s each WAL in blocks
+  // of 1.1 x the largest write buffer, capped at max_total_wal_size (here
+  // 64 MiB), and each MANIFEST in 4 MiB blocks, even for an empty store.
+  opts.allow_fallocate = false;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
                                                       {"slot1", {}}};
   rocksdb::DB* raw = nullptr;

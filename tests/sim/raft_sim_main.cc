@@ -7,11 +7,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cli/flags.h"
 #include "sim/sim.h"
 
 using raftkv::sim::FailoverMode;
@@ -20,32 +23,6 @@ using raftkv::sim::Result;
 using raftkv::sim::Scenario;
 
 namespace {
-
-const char kUsage[] = R"(usage: raft-sim [flags]
-  --seeds N             run N seeds (default 100), starting at --first-seed
-  --first-seed S        first seed of --seeds (default 1)
-  --seed S              run (replay) exactly one seed, with the full trace tail
-  --scenario NAME|all   basic, lossy, partitions, crashes, skew, chaos; "all"
-                        (the default) cycles through them by seed
-  --nodes N|mixed       cluster size (default mixed: 3 for odd seeds, 5 for even)
-  --steps T             simulated duration in ticks of 10 ms (default 2000)
-  --quiet-steps T       fault-free ticks at the end (default 500)
-  --clients N --keys N  simulated clients and keys (default 5, 3)
-  --election-tick N --heartbeat-tick N --max-inflight N
-                        Raft settings (defaults 50, 5, 64: production's
-                        500 ms / 50 ms at a 10 ms tick)
-  --delay-us MIN,MAX    one-way network delay (default 100,3000)
-  --read-via-log F      fraction of reads sent through the log (default 0.2)
-  --persist-first       leaders too persist before sending (Node::drive lets a
-                        leader send first when its term and vote are on disk)
-  --no-pre-vote --no-check-quorum
-  --no-lin              skip the linearizability check
-  --paranoid            full log-matching scan after every event
-  --trace               print every trace line as it happens
-  --jobs J              seeds to run in parallel (default 1)
-  --failover N          measure leader failover over N runs instead
-  --failover-mode crash|isolate  (default crash)
-)";
 
 struct Flags {
   Options base;
@@ -59,111 +36,119 @@ struct Flags {
   FailoverMode mode = FailoverMode::kCrash;
 };
 
-[[noreturn]] void usage_error(const std::string& what) {
-  std::cerr << "raft-sim: " << what << "\n" << kUsage;
-  std::exit(2);
-}
-
-Flags parse(int argc, char** argv) {
-  Flags f;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error(a + " needs a value");
-      return argv[++i];
-    };
-    auto num = [&]() -> long long {
-      std::string v = val();
-      char* end = nullptr;
-      long long n = std::strtoll(v.c_str(), &end, 10);
-      if (end == v.c_str() || *end != '\0') usage_error(a + ": not a number: " + v);
-      return n;
-    };
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else if (a == "--seeds") {
-      f.seeds = static_cast<uint64_t>(num());
-    } else if (a == "--first-seed") {
-      f.first_seed = static_cast<uint64_t>(num());
-    } else if (a == "--seed") {
-      f.one_seed = static_cast<uint64_t>(num());
-    } else if (a == "--scenario") {
-      std::string v = val();
-      if (v == "all") {
-        f.all_scenarios = true;
-      } else if (auto s = raftkv::sim::parse_scenario(v)) {
-        f.all_scenarios = false;
-        f.base.scenario = *s;
-      } else {
-        usage_error("unknown scenario " + v);
-      }
-    } else if (a == "--nodes") {
-      std::string v = val();
-      if (v == "mixed") {
-        f.mixed_nodes = true;
-      } else {
-        f.mixed_nodes = false;
-        f.base.nodes = std::atoi(v.c_str());
-        if (f.base.nodes < 1 || f.base.nodes > 9) usage_error("--nodes must be 1..9 or mixed");
-      }
-    } else if (a == "--steps") {
-      f.base.ticks = static_cast<int>(num());
-    } else if (a == "--quiet-steps") {
-      f.base.quiet_ticks = static_cast<int>(num());
-    } else if (a == "--clients") {
-      f.base.clients = static_cast<int>(num());
-    } else if (a == "--keys") {
-      f.base.keys = std::max(1, static_cast<int>(num()));
-    } else if (a == "--election-tick") {
-      f.base.election_tick = static_cast<int>(num());
-    } else if (a == "--heartbeat-tick") {
-      f.base.heartbeat_tick = static_cast<int>(num());
-    } else if (a == "--max-inflight") {
-      f.base.max_inflight = static_cast<size_t>(num());
-    } else if (a == "--delay-us") {
-      std::string v = val();
-      long long lo = 0, hi = 0;
-      if (std::sscanf(v.c_str(), "%lld,%lld", &lo, &hi) != 2 || lo < 0 || hi < lo) {
-        usage_error("--delay-us wants MIN,MAX");
-      }
-      f.base.delay_min_ns = lo * 1000;
-      f.base.delay_max_ns = hi * 1000;
-    } else if (a == "--read-via-log") {
-      f.base.read_via_log = std::atof(val().c_str());
-    } else if (a == "--persist-first") {
-      std::cerr << "raft-sim: --persist-first is gone: the core always lets a leader send first\n";
-    } else if (a == "--no-pre-vote") {
-      f.base.pre_vote = false;
-    } else if (a == "--no-check-quorum") {
-      f.base.check_quorum = false;
-    } else if (a == "--no-lin") {
-      f.base.check_linearizability = false;
-    } else if (a == "--paranoid") {
-      f.base.paranoid = true;
-    } else if (a == "--trace") {
-      f.base.trace = true;
-    } else if (a == "--jobs") {
-      f.jobs = std::max(1, static_cast<int>(num()));
-    } else if (a == "--failover") {
-      f.failover = static_cast<int>(num());
-    } else if (a == "--failover-mode") {
-      std::string v = val();
-      if (v == "crash") {
-        f.mode = FailoverMode::kCrash;
-      } else if (v == "isolate") {
-        f.mode = FailoverMode::kIsolate;
-      } else {
-        usage_error("--failover-mode is crash or isolate");
-      }
-    } else {
-      usage_error("unknown flag " + a);
-    }
-  }
-  if (f.base.ticks < 1 || f.base.election_tick < 2 || f.base.heartbeat_tick < 1) {
-    usage_error("bad tick settings");
-  }
-  return f;
+// Parses the flags into *f; returns the exit status when the program must stop.
+std::optional<int> parse(int argc, char** argv, Flags* f) {
+  using raftkv::cli::add_int;
+  constexpr long long kMax = std::numeric_limits<int>::max();
+  constexpr long long kMax64 = std::numeric_limits<long long>::max();
+  CLI::App app(
+      "Runs the deterministic Raft simulation over many seeds, replays one seed, or\n"
+      "measures leader failover.",
+      "raft-sim");
+  raftkv::cli::configure(app);
+  add_int(app, "--seeds", &f->seeds, 0, kMax64, "run N seeds, starting at --first-seed");
+  add_int(app, "--first-seed", &f->first_seed, 0, kMax64, "first seed of --seeds");
+  app.add_option_function<std::string>(
+         "--seed",
+         [f](const std::string& v) {
+           auto n = raftkv::cli::to_int(v, 0, kMax64);
+           if (!n) throw CLI::ValidationError("--seed", "needs an integer >= 0, got \"" + v + "\"");
+           f->one_seed = static_cast<uint64_t>(*n);
+         },
+         "run (replay) exactly one seed, with the full trace tail")
+      ->type_name("S");
+  app.add_option_function<std::string>(
+         "--scenario",
+         [f](const std::string& v) {
+           if (v == "all") {
+             f->all_scenarios = true;
+           } else if (auto s = raftkv::sim::parse_scenario(v)) {
+             f->all_scenarios = false;
+             f->base.scenario = *s;
+           } else {
+             throw CLI::ValidationError("--scenario", "unknown scenario " + v);
+           }
+         },
+         "basic, lossy, partitions, crashes, skew, chaos; \"all\" cycles through them by seed")
+      ->type_name("NAME|all")
+      ->default_str("all");
+  app.add_option_function<std::string>(
+         "--nodes",
+         [f](const std::string& v) {
+           if (v == "mixed") {
+             f->mixed_nodes = true;
+             return;
+           }
+           auto n = raftkv::cli::to_int(v, 1, 9);
+           if (!n) throw CLI::ValidationError("--nodes", "must be 1..9 or mixed");
+           f->mixed_nodes = false;
+           f->base.nodes = static_cast<int>(*n);
+         },
+         "cluster size; mixed: 3 for odd seeds, 5 for even")
+      ->type_name("N|mixed")
+      ->default_str("mixed");
+  add_int(app, "--steps", &f->base.ticks, 1, kMax, "simulated duration in ticks of 10 ms");
+  add_int(app, "--quiet-steps", &f->base.quiet_ticks, 0, kMax, "fault-free ticks at the end");
+  add_int(app, "--clients", &f->base.clients, 0, kMax, "simulated clients");
+  add_int(app, "--keys", &f->base.keys, 1, kMax, "keys the clients use");
+  add_int(app, "--election-tick", &f->base.election_tick, 2, kMax,
+          "election timeout in ticks (production: 500 ms at a 10 ms tick)");
+  add_int(app, "--heartbeat-tick", &f->base.heartbeat_tick, 1, kMax, "heartbeat in ticks");
+  add_int(app, "--max-inflight", &f->base.max_inflight, 1, kMax,
+          "AppendEntries in flight per follower");
+  app.add_option_function<std::string>(
+         "--delay-us",
+         [f](const std::string& v) {
+           const size_t comma = v.find(',');
+           auto lo = raftkv::cli::to_int(v.substr(0, comma), 0, kMax64 / 1000);
+           auto hi = comma == std::string::npos
+                         ? std::nullopt
+                         : raftkv::cli::to_int(v.substr(comma + 1), 0, kMax64 / 1000);
+           if (!lo || !hi || *hi < *lo) throw CLI::ValidationError("--delay-us", "wants MIN,MAX");
+           f->base.delay_min_ns = *lo * 1000;
+           f->base.delay_max_ns = *hi * 1000;
+         },
+         "one-way network delay in microseconds")
+      ->type_name("MIN,MAX")
+      ->default_str(std::to_string(f->base.delay_min_ns / 1000) + "," +
+                    std::to_string(f->base.delay_max_ns / 1000));
+  raftkv::cli::add_number(
+      app, "--read-via-log", &f->base.read_via_log,
+      [](double d) { return d < 0 || d > 1 ? std::string("must be in [0, 1]") : std::string(); },
+      "fraction of seeds whose reads go through the log")
+      ->type_name("F");
+  app.add_flag_callback(
+      "--persist-first",
+      [] {
+        std::cerr << "raft-sim: --persist-first is gone: the core always lets a leader send "
+                     "first\n";
+      },
+      "no effect (kept for old replay commands): the core always lets a leader send first");
+  app.add_flag_callback(
+      "--no-pre-vote", [f] { f->base.pre_vote = false; }, "disable PreVote");
+  app.add_flag_callback(
+      "--no-check-quorum", [f] { f->base.check_quorum = false; }, "disable CheckQuorum");
+  app.add_flag_callback(
+      "--no-lin", [f] { f->base.check_linearizability = false; }, "skip the linearizability check");
+  app.add_flag("--paranoid", f->base.paranoid, "full log-matching scan after every event");
+  app.add_flag("--trace", f->base.trace, "print every trace line as it happens");
+  add_int(app, "--jobs", &f->jobs, 1, kMax, "seeds to run in parallel");
+  add_int(app, "--failover", &f->failover, 0, kMax, "measure leader failover over N runs instead");
+  app.add_option_function<std::string>(
+         "--failover-mode",
+         [f](const std::string& v) {
+           if (v == "crash") {
+             f->mode = FailoverMode::kCrash;
+           } else if (v == "isolate") {
+             f->mode = FailoverMode::kIsolate;
+           } else {
+             throw CLI::ValidationError("--failover-mode", "is crash or isolate");
+           }
+         },
+         "how the leader is taken away")
+      ->type_name("crash|isolate")
+      ->default_str("crash");
+  return raftkv::cli::parse(app, argc, argv);
 }
 
 Options options_for(const Flags& f, uint64_t seed) {
@@ -228,7 +213,8 @@ int run_failover(const Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Flags f = parse(argc, argv);
+  Flags f;
+  if (auto rc = parse(argc, argv, &f)) return *rc;
   if (f.failover > 0) return run_failover(f);
 
   if (f.one_seed) {

@@ -9,27 +9,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <limits>
 #include <string>
 
 #include "adapter.h"
+#include "cli/flags.h"
 #include "http.h"
 
 namespace {
-
-constexpr const char* kUsage = R"(usage: etcd-adapter (--endpoints URL[,URL...] | --noop) [options]
-
-A Maelstrom lin-kv node backed by etcd 3.4's v3 JSON gateway. Node i of the
-cluster (its position in init's node_ids) uses endpoint i mod count.
-
-options:
-  --endpoints URLS   comma-separated etcd client URLs, e.g. http://127.0.0.1:2379
-  --noop             answer every request at once (read_ok value 0) without etcd
-  --timeout-ms N     per-request HTTP timeout (default 5000); on timeout a
-                     write/cas gets error 13 (indefinite), a read error 11
-  --max-connections N  HTTP connections to etcd at most (default 256); more
-                     requests than that wait in the adapter for a free one
-  --help             show this help
-)";
 
 // Writes all of buf to stdout; a reader that went away ends the process.
 void flush(std::string& buf) {
@@ -49,41 +36,40 @@ int main(int argc, char** argv) {
   raftkv::etcd::AdapterOptions opts;
   long timeout_ms = 5000;
   long max_connections = 256;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::cerr << kUsage;
-      return 0;
-    } else if (a == "--noop") {
-      opts.noop = true;
-    } else if (a == "--endpoints" && i + 1 < argc) {
-      std::string list = argv[++i];
-      for (size_t p = 0; p <= list.size();) {
-        size_t c = std::min(list.find(',', p), list.size());
-        std::string e = list.substr(p, c - p);
-        while (!e.empty() && e.back() == '/') e.pop_back();
-        if (!e.empty()) opts.endpoints.push_back(e);
-        p = c + 1;
-      }
-    } else if (a == "--timeout-ms" && i + 1 < argc) {
-      timeout_ms = std::atol(argv[++i]);
-      if (timeout_ms <= 0) {
-        std::cerr << "etcd-adapter: --timeout-ms needs a positive integer\n";
-        return 2;
-      }
-    } else if (a == "--max-connections" && i + 1 < argc) {
-      max_connections = std::atol(argv[++i]);
-      if (max_connections <= 0) {
-        std::cerr << "etcd-adapter: --max-connections needs a positive integer\n";
-        return 2;
-      }
-    } else {
-      std::cerr << "etcd-adapter: bad option " << a << "\n" << kUsage;
-      return 2;
-    }
-  }
+  CLI::App app(
+      "A Maelstrom lin-kv node backed by etcd 3.4's v3 JSON gateway. Node i of the\n"
+      "cluster (its position in init's node_ids) uses endpoint i mod count.",
+      "etcd-adapter");
+  raftkv::cli::configure(app);
+  // Each --endpoints adds its URLs.
+  app.add_option_function<std::vector<std::string>>(
+         "--endpoints",
+         [&opts](const std::vector<std::string>& lists) {
+           for (const std::string& list : lists) {
+             for (size_t p = 0; p <= list.size();) {
+               size_t c = std::min(list.find(',', p), list.size());
+               std::string e = list.substr(p, c - p);
+               while (!e.empty() && e.back() == '/') e.pop_back();
+               if (!e.empty()) opts.endpoints.push_back(e);
+               p = c + 1;
+             }
+           }
+         },
+         "comma-separated etcd client URLs, e.g. http://127.0.0.1:2379")
+      ->type_name("URL[,URL...]")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->expected(1);
+  app.add_flag("--noop", opts.noop, "answer every request at once (read_ok value 0) without etcd");
+  constexpr long long kMax = std::numeric_limits<int>::max();
+  raftkv::cli::add_int(app, "--timeout-ms", &timeout_ms, 1, kMax,
+                       "per-request HTTP timeout; on timeout a write/cas gets error 13 "
+                       "(indefinite), a read error 11");
+  raftkv::cli::add_int(app, "--max-connections", &max_connections, 1, kMax,
+                       "HTTP connections to etcd at most; more requests wait in the adapter");
+  // stdout is the protocol channel: help goes to stderr.
+  if (auto rc = raftkv::cli::parse(app, argc, argv, std::cerr)) return *rc;
   if (!opts.noop && opts.endpoints.empty()) {
-    std::cerr << "etcd-adapter: give --endpoints or --noop\n" << kUsage;
+    std::cerr << "etcd-adapter: give --endpoints or --noop\nRun with --help for usage.\n";
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);

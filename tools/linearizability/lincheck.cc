@@ -2,36 +2,27 @@
 // Exit status: 0 valid, 1 invalid, 2 unknown or error.
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <limits>
 #include <string>
 
+#include "cli/flags.h"
 #include "linearizability/checker.h"
-
-namespace {
-
-int usage() {
-  std::fprintf(stderr, "usage: lincheck FILE.jsonl [--budget-ms N]\n");
-  return 2;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   std::string path;
   lin::CheckOptions options;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--budget-ms") == 0 && i + 1 < argc) {
-      char* end = nullptr;
-      long long ms = std::strtoll(argv[++i], &end, 10);
-      if (*end != '\0' || ms < 0) return usage();
-      options.budget = std::chrono::milliseconds(ms);
-    } else if (argv[i][0] == '-' || !path.empty()) {
-      return usage();
-    } else {
-      path = argv[i];
-    }
-  }
-  if (path.empty()) return usage();
+  CLI::App app(
+      "Checks one history file (JSON lines) for linearizability.\n"
+      "Exit status: 0 valid, 1 invalid, 2 unknown or error.",
+      "lincheck");
+  raftkv::cli::configure(app);
+  app.add_option("FILE.jsonl", path, "the history")->required();
+  long long budget_ms = -1;
+  raftkv::cli::add_int(app, "--budget-ms", &budget_ms, 0, std::numeric_limits<long long>::max(),
+                       "give up (verdict unknown) after N ms")
+      ->default_str(std::to_string(options.budget.count()));
+  if (auto rc = raftkv::cli::parse(app, argc, argv)) return *rc;
+  if (budget_ms >= 0) options.budget = std::chrono::milliseconds(budget_ms);
 
   std::string error;
   auto history = lin::load_history_file(path, &error);

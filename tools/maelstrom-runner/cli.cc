@@ -9,6 +9,8 @@
 #include <functional>
 #include <random>
 
+#include "cli/flags.h"
+
 namespace runner {
 namespace {
 
@@ -86,7 +88,13 @@ std::optional<std::map<std::string, double>> parse_mix(const std::string& spec,
   return mix;
 }
 
-std::optional<Options> parse_test_args(const std::vector<std::string>& args, std::string* error) {
+namespace {
+
+// Defines `test`'s options with CLI11. With help_out set, returns nothing and
+// puts the generated help there; otherwise parses args (everything after the
+// first "--" goes to the nodes) and validates the result.
+std::optional<Options> test_cli(const std::vector<std::string>& args, std::string* error,
+                                std::string* help_out) {
   Options o;
   std::optional<int64_t> node_count;
   std::string fail;
@@ -95,189 +103,204 @@ std::optional<Options> parse_test_args(const std::vector<std::string>& args, std
     return false;
   };
 
-  // Each flag's handler consumes its value (if any) and validates it.
+  // Each option's handler validates its value and stores it; on a bad value
+  // it says why through bad() and returns false.
   using Handler = std::function<bool(const std::string&)>;
-  std::map<std::string, std::pair<bool, Handler>> flags;  // name -> (takes value, handler)
-  auto num = [&](const std::string& flag, double* out, bool positive, bool allow_zero) {
-    flags[flag] = {true, [&, flag, out, positive, allow_zero](const std::string& v) {
-                     double d;
-                     if (!parse_double(v, &d))
-                       return bad(fmt::format("{}: not a number: '{}'", flag, v));
-                     if (d < 0 || (!allow_zero && positive && d == 0))
-                       return bad(fmt::format("{} must be {}, got {}", flag,
-                                              allow_zero ? "non-negative" : "positive", v));
-                     *out = d;
-                     return true;
-                   }};
+  CLI::App app(
+      "Runs Maelstrom-protocol nodes under a lin-kv workload and faults, then checks\n"
+      "the history for linearizability. Node arguments go after --.",
+      "maelstrom-runner test");
+  raftkv::cli::configure(app);
+  auto value = [&](const std::string& names, const std::string& type, const std::string& def,
+                   const std::string& help, Handler handler) {
+    app.add_option_function<std::string>(
+           names,
+           [&fail, handler](const std::string& v) {  // called within test_cli only
+             if (!handler(v)) throw CLI::ValidationError(fail);
+           },
+           help)
+        ->type_name(type)
+        ->default_str(def);
   };
-  flags["-w"] = {true, [&](const std::string& v) {
-                   if (v != "lin-kv")
-                     return bad(fmt::format("unknown workload '{}': only lin-kv is supported", v));
-                   o.workload = v;
-                   return true;
-                 }};
-  flags["--workload"] = flags["-w"];
-  flags["--bin"] = {true, [&](const std::string& v) {
-                      o.bin = v;
-                      return true;
-                    }};
-  flags["--node-count"] = {
-      true, [&](const std::string& v) {
-        int64_t n;
-        if (!parse_int(v, &n) || n <= 0 || n > 1000)
-          return bad(fmt::format("--node-count must be a positive integer, got '{}'", v));
-        node_count = n;
-        return true;
-      }};
-  flags["--concurrency"] = {true, [&](const std::string& v) {
-                              o.concurrency_spec = v;
-                              return true;
-                            }};
-  num("--time-limit", &o.time_limit_s, true, false);
-  num("--rate", &o.rate, false, true);
-  flags["--latency"] = {
-      true, [&](const std::string& v) {
-        int64_t ms;
-        if (!parse_int(v, &ms) || ms < 0)
-          return bad(fmt::format("--latency must be a non-negative integer (ms), got '{}'", v));
-        o.latency_ms = ms;
-        return true;
-      }};
-  flags["--latency-dist"] = {
-      true, [&](const std::string& v) {
-        if (v == "constant")
-          o.latency_dist = LatencyDist::kConstant;
-        else if (v == "uniform")
-          o.latency_dist = LatencyDist::kUniform;
-        else if (v == "exponential")
-          o.latency_dist = LatencyDist::kExponential;
-        else
-          return bad("--latency-dist must be constant, uniform or exponential");
-        return true;
-      }};
-  flags["--nemesis"] = {
-      true, [&](const std::string& v) {
-        o.nemesis.clear();
-        for (const auto& f : split(v, ',')) {
-          if (f.empty() || f == "none") continue;
-          if (f != "partition" && f != "kill" && f != "pause")
-            return bad(
-                fmt::format("unknown nemesis '{}': expected partition, kill, pause or none", f));
-          o.nemesis.insert(f);
-        }
-        return true;
-      }};
-  num("--nemesis-interval", &o.nemesis_interval_s, true, false);
-  flags["--availability"] = {
-      true, [&](const std::string& v) {
-        double d;
-        if (v == "total")
-          d = 1.0;
-        else if (!parse_double(v, &d) || d < 0 || d > 1)
-          return bad("--availability must be 'total' or a fraction in [0, 1]");
-        o.availability = d;
-        return true;
-      }};
-  flags["--test-count"] = {true, [&](const std::string& v) {
-                             int64_t n;
-                             if (!parse_int(v, &n) || n <= 0)
-                               return bad("--test-count must be a positive integer");
-                             o.test_count = static_cast<int>(n);
-                             return true;
-                           }};
-  flags["--seed"] = {true, [&](const std::string& v) {
-                       int64_t n;
-                       if (!parse_int(v, &n))
-                         return bad(fmt::format("--seed must be an integer, got '{}'", v));
-                       o.seed = static_cast<uint64_t>(n);
-                       o.seed_given = true;
-                       return true;
-                     }};
-  flags["--store"] = {true, [&](const std::string& v) {
-                        o.store = v;
-                        return true;
-                      }};
-  flags["--log-stderr"] = {false, [&](const std::string&) {
-                             o.log_stderr = true;
-                             return true;
-                           }};
-  flags["--no-plots"] = {false, [&](const std::string&) {
-                           o.plots = false;
-                           return true;
-                         }};
-  flags["--process-limit"] = {true, [&](const std::string& v) {
-                                int64_t n;
-                                if (!parse_int(v, &n) || n <= 0)
-                                  return bad("--process-limit must be a positive integer");
-                                o.process_limit = static_cast<int>(n);
-                                return true;
-                              }};
-  flags["--per-key-limit"] = {true, [&](const std::string& v) {
-                                int64_t n;
-                                if (!parse_int(v, &n) || n <= 0)
-                                  return bad("--per-key-limit must be a positive integer");
-                                o.per_key_limit = n;
-                                return true;
-                              }};
-  flags["--mix"] = {true, [&](const std::string& v) {
-                      std::string err;
-                      auto m = parse_mix(v, &err);
-                      if (!m) return bad(err);
-                      o.mix = *m;
-                      return true;
-                    }};
-  flags["--keys"] = {true, [&](const std::string& v) {
-                       int64_t n;
-                       if (!parse_int(v, &n) || n <= 0)
-                         return bad("--keys must be a positive integer");
-                       o.key_count = n;
-                       return true;
-                     }};
-  flags["--key-count"] = flags["--keys"];
-  num("--warmup", &o.warmup_s, false, true);
-  flags["--cpu-pids"] = {true, [&](const std::string& v) {
-                           o.cpu_pids.clear();
-                           for (const auto& p : split(v, ',')) {
-                             int64_t pid;
-                             if (!parse_int(p, &pid) || pid <= 1)
-                               return bad(fmt::format("--cpu-pids: bad pid '{}'", p));
-                             o.cpu_pids.push_back(static_cast<int>(pid));
-                           }
-                           return true;
-                         }};
-  num("--recovery-time", &o.recovery_s, false, true);
-  num("--final-timeout", &o.final_timeout_s, true, false);
-  num("--check-budget", &o.check_budget_s, true, false);
+  auto flag = [&](const std::string& names, const std::string& help, std::function<void()> f) {
+    app.add_flag_callback(names, std::move(f), help);
+  };
+  auto num = [&](const std::string& flag, double* out, bool positive, bool allow_zero,
+                 const std::string& help, const std::string& type = "S") {
+    value(flag, type, raftkv::cli::number_text(*out), help,
+          [&, flag, out, positive, allow_zero](const std::string& v) {
+            double d;
+            if (!parse_double(v, &d)) return bad(fmt::format("{}: not a number: '{}'", flag, v));
+            if (d < 0 || (!allow_zero && positive && d == 0))
+              return bad(fmt::format("{} must be {}, got {}", flag,
+                                     allow_zero ? "non-negative" : "positive", v));
+            *out = d;
+            return true;
+          });
+  };
+  value("-w,--workload", "NAME", o.workload, "workload to run; only lin-kv",
+        [&](const std::string& v) {
+          if (v != "lin-kv")
+            return bad(fmt::format("unknown workload '{}': only lin-kv is supported", v));
+          o.workload = v;
+          return true;
+        });
+  value("--bin", "PATH", "", "node binary (required)", [&](const std::string& v) {
+    o.bin = v;
+    return true;
+  });
+  value("--node-count", "N", "n1..n5", "run nodes n0..n(N-1)", [&](const std::string& v) {
+    int64_t n;
+    if (!parse_int(v, &n) || n <= 0 || n > 1000)
+      return bad(fmt::format("--node-count must be a positive integer, got '{}'", v));
+    node_count = n;
+    return true;
+  });
+  value("--concurrency", "C|Kn", o.concurrency_spec, "workers, a multiple of 2 x nodes",
+        [&](const std::string& v) {
+          o.concurrency_spec = v;
+          return true;
+        });
+  num("--time-limit", &o.time_limit_s, true, false, "seconds of workload");
+  num("--rate", &o.rate, false, true, "total requests/s, gaps uniform in [0, 2/R); 0 = closed loop",
+      "R");
+  value("--latency", "MS", std::to_string(o.latency_ms), "mean server-to-server latency in ms",
+        [&](const std::string& v) {
+          int64_t ms;
+          if (!parse_int(v, &ms) || ms < 0)
+            return bad(fmt::format("--latency must be a non-negative integer (ms), got '{}'", v));
+          o.latency_ms = ms;
+          return true;
+        });
+  value("--latency-dist", "D", "constant", "constant | uniform | exponential",
+        [&](const std::string& v) {
+          if (v == "constant")
+            o.latency_dist = LatencyDist::kConstant;
+          else if (v == "uniform")
+            o.latency_dist = LatencyDist::kUniform;
+          else if (v == "exponential")
+            o.latency_dist = LatencyDist::kExponential;
+          else
+            return bad("--latency-dist must be constant, uniform or exponential");
+          return true;
+        });
+  value("--nemesis", "LIST", "none", "comma-separated: partition, kill, pause",
+        [&](const std::string& v) {
+          o.nemesis.clear();
+          for (const auto& f : split(v, ',')) {
+            if (f.empty() || f == "none") continue;
+            if (f != "partition" && f != "kill" && f != "pause")
+              return bad(
+                  fmt::format("unknown nemesis '{}': expected partition, kill, pause or none", f));
+            o.nemesis.insert(f);
+          }
+          return true;
+        });
+  num("--nemesis-interval", &o.nemesis_interval_s, true, false,
+      "mean seconds between nemesis events");
+  value("--availability", "total|F", "off", "fail the run if the ok fraction is below F",
+        [&](const std::string& v) {
+          double d;
+          if (v == "total")
+            d = 1.0;
+          else if (!parse_double(v, &d) || d < 0 || d > 1)
+            return bad("--availability must be 'total' or a fraction in [0, 1]");
+          o.availability = d;
+          return true;
+        });
+  value("--test-count", "K", "1", "run the test K times, stop at the first non-valid run",
+        [&](const std::string& v) {
+          int64_t n;
+          if (!parse_int(v, &n) || n <= 0) return bad("--test-count must be a positive integer");
+          o.test_count = static_cast<int>(n);
+          return true;
+        });
+  value("--seed", "N", "random", "random seed for workload, latency and nemesis",
+        [&](const std::string& v) {
+          int64_t n;
+          if (!parse_int(v, &n)) return bad(fmt::format("--seed must be an integer, got '{}'", v));
+          o.seed = static_cast<uint64_t>(n);
+          o.seed_given = true;
+          return true;
+        });
+  value("--store", "DIR", "./store", "results directory", [&](const std::string& v) {
+    o.store = v;
+    return true;
+  });
+  flag("--log-stderr", "also echo node stderr to the terminal", [&] { o.log_stderr = true; });
+  flag("--no-plots", "skip the gnuplot plots", [&] { o.plots = false; });
+  value("--process-limit", "N", std::to_string(o.process_limit),
+        "retire a key after N distinct processes used it", [&](const std::string& v) {
+          int64_t n;
+          if (!parse_int(v, &n) || n <= 0) return bad("--process-limit must be a positive integer");
+          o.process_limit = static_cast<int>(n);
+          return true;
+        });
+  value("--per-key-limit", "N", "off", "retire a key after ~N operations",
+        [&](const std::string& v) {
+          int64_t n;
+          if (!parse_int(v, &n) || n <= 0) return bad("--per-key-limit must be a positive integer");
+          o.per_key_limit = n;
+          return true;
+        });
+  value("--mix", "SPEC", "off: Jepsen's half readers, half write/cas/cas",
+        "read=R,write=W,cas=C: every worker draws operations by weight", [&](const std::string& v) {
+          std::string err;
+          auto m = parse_mix(v, &err);
+          if (!m) return bad(err);
+          o.mix = *m;
+          return true;
+        });
+  value("--keys,--key-count", "N", "off",
+        "every op picks a uniformly random key of 0..N-1 instead of Jepsen's key per worker "
+        "group (throughput runs)",
+        [&](const std::string& v) {
+          int64_t n;
+          if (!parse_int(v, &n) || n <= 0) return bad("--keys must be a positive integer");
+          o.key_count = n;
+          return true;
+        });
+  num("--warmup", &o.warmup_s, false, true,
+      "seconds excluded from the steady-window throughput, latency and CPU (first leader "
+      "election)");
+  value("--cpu-pids", "P1,P2,...", "none", "also report the CPU of these processes (e.g. etcd)",
+        [&](const std::string& v) {
+          o.cpu_pids.clear();
+          for (const auto& p : split(v, ',')) {
+            int64_t pid;
+            if (!parse_int(p, &pid) || pid <= 1)
+              return bad(fmt::format("--cpu-pids: bad pid '{}'", p));
+            o.cpu_pids.push_back(static_cast<int>(pid));
+          }
+          return true;
+        });
+  num("--recovery-time", &o.recovery_s, false, true, "wait after healing before the final reads");
+  num("--final-timeout", &o.final_timeout_s, true, false, "budget for the final reads");
+  num("--check-budget", &o.check_budget_s, true, false, "linearizability checker time budget");
 
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (a == "--") {
-      o.args.assign(args.begin() + i + 1, args.end());
-      break;
-    }
-    std::string value;
-    bool inline_value = false;
-    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
-      value = a.substr(a.find('=') + 1);
-      a = a.substr(0, a.find('='));
-      inline_value = true;
-    }
-    auto it = flags.find(a);
-    if (it == flags.end()) {
-      *error = fmt::format("unknown option '{}' (node arguments go after --)", args[i]);
-      return std::nullopt;
-    }
-    if (it->second.first && !inline_value) {
-      if (i + 1 >= args.size()) {
-        *error = fmt::format("{} needs a value", a);
-        return std::nullopt;
-      }
-      value = args[++i];
-    }
-    if (!it->second.second(value)) {
-      *error = fail;
-      return std::nullopt;
-    }
+  if (help_out) {
+    *help_out = app.help();
+    return std::nullopt;
+  }
+
+  // Everything after the first "--" goes to the nodes, untouched.
+  std::vector<std::string> own = args;
+  if (auto dd = std::find(own.begin(), own.end(), "--"); dd != own.end()) {
+    o.args.assign(dd + 1, own.end());
+    own.erase(dd, own.end());
+  }
+  try {
+    std::reverse(own.begin(), own.end());  // CLI11 takes them back to front
+    app.parse(own);
+  } catch (const CLI::ExtrasError& e) {
+    *error = fmt::format("{} (node arguments go after --)", e.what());
+    return std::nullopt;
+  } catch (const CLI::ValidationError& e) {
+    *error = fail.empty() ? e.what() : fail;
+    return std::nullopt;
+  } catch (const CLI::Error& e) {  // --help is handled by main; here it is a usage error too
+    *error = e.what();
+    return std::nullopt;
   }
 
   if (o.bin.empty()) {
@@ -322,26 +345,56 @@ std::optional<Options> parse_test_args(const std::vector<std::string>& args, std
   return o;
 }
 
+}  // namespace
+
+std::optional<Options> parse_test_args(const std::vector<std::string>& args, std::string* error) {
+  return test_cli(args, error, nullptr);
+}
+
+namespace {
+
+// The `check` subcommand's options, for parsing and for --help.
+void add_check_options(CLI::App& app, CheckCmdOptions* o, std::string* fail) {
+  raftkv::cli::configure(app);
+  app.add_option("FILE.jsonl", o->file, "history to check (JSON lines, as `test` writes it)");
+  app.add_option_function<std::string>(
+         "--budget",
+         [o, fail](const std::string& v) {
+           double d = 0;
+           if (!parse_double(v, &d) || d <= 0) {
+             *fail = "--budget needs a positive number of seconds";
+             throw CLI::ValidationError(*fail);
+           }
+           o->budget_s = d;
+         },
+         "checker time budget in seconds")
+      ->type_name("S")
+      ->default_str(raftkv::cli::number_text(o->budget_s));
+}
+
+}  // namespace
+
 std::optional<CheckCmdOptions> parse_check_args(const std::vector<std::string>& args,
                                                 std::string* error) {
   CheckCmdOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--budget") {
-      if (i + 1 >= args.size() || !parse_double(args[i + 1], &o.budget_s) || o.budget_s <= 0) {
-        *error = "--budget needs a positive number of seconds";
-        return std::nullopt;
-      }
-      ++i;
-    } else if (!a.empty() && a[0] == '-') {
-      *error = fmt::format("unknown option '{}'", a);
-      return std::nullopt;
-    } else if (o.file.empty()) {
-      o.file = a;
-    } else {
-      *error = "check takes exactly one history file";
-      return std::nullopt;
-    }
+  std::string fail;
+  CLI::App app(
+      "Checks a history file for linearizability. Exit status: 0 valid, 1 invalid, 2\n"
+      "unknown or error.",
+      "maelstrom-runner check");
+  add_check_options(app, &o, &fail);
+  try {
+    std::vector<std::string> rev(args.rbegin(), args.rend());
+    app.parse(rev);
+  } catch (const CLI::ExtrasError& e) {
+    const auto& extras = e.what();
+    *error = std::string(extras).find(" -") != std::string::npos
+                 ? std::string(extras)
+                 : std::string("check takes exactly one history file");
+    return std::nullopt;
+  } catch (const CLI::Error& e) {
+    *error = fail.empty() ? e.what() : fail;
+    return std::nullopt;
   }
   if (o.file.empty()) {
     *error = "check needs a history file: maelstrom-runner check FILE.jsonl";
@@ -351,43 +404,19 @@ std::optional<CheckCmdOptions> parse_check_args(const std::vector<std::string>& 
 }
 
 std::string usage() {
-  return R"(Usage:
-  maelstrom-runner test -w lin-kv --bin PATH [options] [-- ARGS passed to every node]
-  maelstrom-runner check [--budget S] FILE.jsonl
-  maelstrom-runner --help
-
-test options (defaults in brackets):
-  -w, --workload NAME        workload to run; only lin-kv [lin-kv]
-  --bin PATH                 node binary (required)
-  --node-count N             run nodes n0..n(N-1) [n1..n5]
-  --concurrency C|Kn         workers, a multiple of 2 x nodes [2n]
-  --time-limit S             seconds of workload [60]
-  --rate R                   total requests/s, gaps uniform in [0, 2/R); 0 = closed loop [5]
-  --latency MS               mean server-to-server latency in ms [0]
-  --latency-dist D           constant | uniform | exponential [constant]
-  --nemesis LIST             comma-separated: partition, kill, pause [none]
-  --nemesis-interval S       mean seconds between nemesis events [10]
-  --availability total|F     fail the run if the ok fraction is below F [off]
-  --test-count K             run the test K times, stop at the first non-valid run [1]
-  --seed N                   random seed for workload, latency and nemesis [random]
-  --store DIR                results directory [./store]
-  --log-stderr               also echo node stderr to the terminal [off]
-  --mix read=R,write=W,cas=C every worker draws operations by weight [off: Jepsen's
-                             half readers, half write/cas/cas]
-  --keys N                   every op picks a uniformly random key of 0..N-1 instead of
-                             Jepsen's key per worker group (throughput runs) [off]
-  --warmup S                 seconds excluded from the steady-window throughput,
-                             latency and CPU (first leader election) [1]
-  --cpu-pids P1,P2,...       also report the CPU of these processes (e.g. etcd) [none]
-  --process-limit N          retire a key after N distinct processes used it [20]
-  --per-key-limit N          retire a key after ~N operations [off]
-  --recovery-time S          wait after healing before the final reads [2]
-  --final-timeout S          budget for the final reads [30]
-  --check-budget S           linearizability checker time budget [60]
-  --no-plots                 skip the gnuplot plots
-
-Exit status: 0 valid, 1 invalid, 2 unknown or error.
-)";
+  // Generated from the same CLI11 definitions that parse each subcommand.
+  std::string test_help, error;
+  test_cli({}, &error, &test_help);
+  CheckCmdOptions c;
+  std::string fail;
+  CLI::App check("Checks a history file for linearizability.", "maelstrom-runner check");
+  add_check_options(check, &c, &fail);
+  return "Usage:\n"
+         "  maelstrom-runner test -w lin-kv --bin PATH [options] [-- ARGS passed to every node]\n"
+         "  maelstrom-runner check [--budget S] FILE.jsonl\n"
+         "  maelstrom-runner --help\n\n" +
+         test_help + "\n" + check.help() +
+         "\nExit status: 0 valid, 1 invalid, 2 unknown or error.\n";
 }
 
 }  // namespace runner
