@@ -196,6 +196,9 @@ int main(int argc, char** argv) {
           "AppendEntries in flight per follower");
   add_int(app, "--compact-threshold", &opts.compact_threshold, 1, kMax,
           "compact the log once it holds more than N applied entries");
+  add_int(app, "--compact-bytes", &opts.compact_bytes, 1024, kMax,
+          "... or once the log holds more than N bytes of entry data (bounds memory with "
+          "large values)");
   add_int(app, "--compact-max-lag", &opts.compact_max_lag, 0, kMax,
           "a leader keeps at most N entries for lagging live followers; further behind they "
           "get a snapshot");
