@@ -32,6 +32,9 @@ void MemoryKvStore::crash(std::mt19937_64& rng) {
   current_ = s;
   durable_ = s;
   unsynced_.clear();
+  // A writer from before the crash belongs to the dead process: it must
+  // not commit into the restarted store.
+  ++writer_generation_;
 }
 
 class MemoryKvStore::Reader final : public SnapshotReader {

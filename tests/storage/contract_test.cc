@@ -101,10 +101,6 @@ std::vector<Entry> entries(uint64_t first, uint64_t last, uint64_t term) {
   return out;
 }
 
-std::vector<Entry> tail(const raft::Restored& r) {
-  return r.entries;
-}
-
 // The seeds a test runs: many for the in-memory store, whose crashes are
 // random, a few for RocksDB.
 template <typename B>
@@ -126,7 +122,7 @@ TYPED_TEST(StorageContract, LogSyncedSaveSurvivesCrash) {
     raft::Restored r = b.log().load();
     EXPECT_EQ(r.hard_state.term, 1u);
     EXPECT_EQ(r.hard_state.vote, "n1");
-    EXPECT_EQ(tail(r), entries(1, 7, 1));
+    EXPECT_EQ(r.entries, entries(1, 7, 1));
     EXPECT_EQ(b.log().first_index(), 1u);
     EXPECT_EQ(b.log().last_index(), 7u);
   }
@@ -193,7 +189,7 @@ TYPED_TEST(StorageContract, LogSyncedSaveMakesEarlierUnsyncedOpsDurable) {
     EXPECT_EQ(r.hard_state, (HardState{2, "", 4}));
     EXPECT_EQ(r.base_index, 3u);
     EXPECT_EQ(r.base_term, 1u);
-    EXPECT_EQ(tail(r), entries(4, 6, 1));
+    EXPECT_EQ(r.entries, entries(4, 6, 1));
   }
 }
 
@@ -205,9 +201,9 @@ TYPED_TEST(StorageContract, LogSaveReplacesTheWholeSuffix) {
   EXPECT_EQ(b.log().last_index(), 6u);
   auto want = entries(1, 4, 1);
   for (const Entry& e : entries(5, 6, 2)) want.push_back(e);
-  EXPECT_EQ(tail(b.log().load()), want);
+  EXPECT_EQ(b.log().load().entries, want);
   b.crash();
-  EXPECT_EQ(tail(b.log().load()), want);
+  EXPECT_EQ(b.log().load().entries, want);
   EXPECT_EQ(b.log().last_index(), 6u);
   // Appending after the replacement continues at 7.
   b.log().save(std::nullopt, entries(7, 7, 2));
@@ -226,7 +222,7 @@ TYPED_TEST(StorageContract, LogCompactDropsThePrefixAndKeepsTheBase) {
     raft::Restored r = b.log().load();
     EXPECT_EQ(r.base_index, 4u);
     EXPECT_EQ(r.base_term, 1u);
-    EXPECT_EQ(tail(r), entries(5, 10, 1));
+    EXPECT_EQ(r.entries, entries(5, 10, 1));
     b.log().compact(2, 1);  // behind the base: no-op
     EXPECT_EQ(b.log().first_index(), 5u);
     EXPECT_EQ(b.log().load().base_index, 4u);
@@ -235,7 +231,7 @@ TYPED_TEST(StorageContract, LogCompactDropsThePrefixAndKeepsTheBase) {
     b.crash();
     r = b.log().load();
     ASSERT_TRUE(r.base_index == 0 || r.base_index == 4) << r.base_index;
-    EXPECT_EQ(tail(r), entries(r.base_index + 1, 10, 1));
+    EXPECT_EQ(r.entries, entries(r.base_index + 1, 10, 1));
     EXPECT_EQ(b.log().first_index(), r.base_index + 1);
   }
 }
@@ -262,7 +258,7 @@ TYPED_TEST(StorageContract, LogResetToSnapshotIsDurableAndReplacesTheLog) {
       b.crash();
       r = b.log().load();
       EXPECT_EQ(r.base_index, at);
-      EXPECT_EQ(tail(r), entries(at + 1, at + 2, 3));
+      EXPECT_EQ(r.entries, entries(at + 1, at + 2, 3));
     }
   }
 }
@@ -656,6 +652,21 @@ TYPED_TEST(StorageContract, KvSupersededWriterThrows) {
   EXPECT_THROW(second->add({{"again", "z"}}), StorageError);
   EXPECT_THROW(second->commit(), StorageError);
   EXPECT_EQ(contract::dump(b.kv()), (KvModel{{{"from-second", "y"}}, 60, 4}));
+}
+
+// The in-memory store outlives a simulated crash, and so may a writer
+// object: it must be dead with the process that made it.
+TEST(MemoryKvStoreCrash, AWriterFromBeforeACrashCannotCommitAfterIt) {
+  MemoryKvStore kv;
+  std::mt19937_64 rng(1);
+  kv.apply({{"a", "1"}}, 1, 1);
+  kv.sync();
+  auto w = kv.begin_snapshot(10, 2);
+  w->add({{"b", "2"}});
+  kv.crash(rng);
+  EXPECT_THROW(w->add({{"c", "3"}}), StorageError);
+  EXPECT_THROW(w->commit(), StorageError);
+  EXPECT_EQ(contract::dump(kv), (KvModel{{{"a", "1"}}, 1, 1}));
 }
 
 // ---- RocksDB under SIGKILL -----------------------------------------------------------------
