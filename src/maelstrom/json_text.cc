@@ -86,6 +86,7 @@ class DomBuilder {
   std::optional<Json> root;
   const std::string& error() const { return error_; }
   int max_seen() const { return max_seen_; }
+  bool too_deep() const { return too_deep_; }
 
  private:
   static constexpr size_t kIndexFrom = 16;
@@ -123,6 +124,7 @@ class DomBuilder {
 
   bool open(Json container) {
     if (static_cast<int>(stack_.size()) >= max_depth_) {
+      too_deep_ = error_.empty();
       return fail("nested deeper than " + std::to_string(max_depth_) + " levels");
     }
     Json* at = place(std::move(container));
@@ -138,6 +140,7 @@ class DomBuilder {
 
   int max_depth_;
   int max_seen_ = 0;
+  bool too_deep_ = false;
   std::vector<Frame> stack_;
   std::string error_;
 };
@@ -195,6 +198,7 @@ JsonParse parse_json(std::string_view text, int max_depth) {
     bool ok = Json::sax_parse(text.begin(), text.end(), &b, Json::input_format_t::json,
                               /*strict=*/true);
     r.depth = b.max_seen();
+    r.too_deep = b.too_deep();
     if (ok && b.root) {
       r.value = std::move(b.root);
     } else {

@@ -54,8 +54,9 @@ inline constexpr uint64_t kBigIntegerSubtype = 0xB161;
 
 struct JsonParse {
   std::optional<Json> value;
-  std::string error;  // set when value is empty
-  int depth = 0;      // deepest nesting seen (1 for a flat object)
+  std::string error;      // set when value is empty
+  int depth = 0;          // deepest nesting seen (1 for a flat object)
+  bool too_deep = false;  // failed because of max_depth
 };
 
 // Strict parse of one JSON text: exact integers, at most `max_depth` levels,

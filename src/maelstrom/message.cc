@@ -52,8 +52,9 @@ ParseResult parse(std::string_view line) {
   ParseResult r;
   // One level of headroom for the forwarding wrappers, checked below.
   JsonParse p = parse_json(line, kMaxJsonDepth + 1);
+  const std::string too_deep = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
   if (!p.value) {
-    r.error = p.error;
+    r.error = p.too_deep ? too_deep : p.error;
     IdScanner scan;
     scan.feed(line);
     scan.fill(r);
@@ -88,7 +89,7 @@ ParseResult parse(std::string_view line) {
     return r;
   }
   if (p.depth > kMaxJsonDepth && *type != "fwd" && *type != "fwd_ok") {
-    r.error = "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    r.error = too_deep;
     return r;
   }
   r.message = Message{src->get<std::string>(), dest->get<std::string>(), std::move(*body)};
