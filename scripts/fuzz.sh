@@ -29,7 +29,7 @@ done
 
 ./scripts/setup.sh
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
-CXX=clang++ cmake -S tests/fuzz -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+CXX=clang++ cmake -S tests/fuzz -B "$BUILD_DIR" >/dev/null
 cmake --build "$BUILD_DIR" -j "${JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=3:detect_leaks=1}
