@@ -4,6 +4,7 @@
 //    again (serialize . parse is idempotent) and the same canonical body;
 //  - canonical text is a fixed point: parse_value(canonical_text(v)) has
 //    the same canonical text, and insertion-order output reparses to it;
+//  - strings are escaped byte for byte as nlohmann::json escapes them;
 //  - the streaming IdScanner finds the same ids however the line is split.
 #include <cstdint>
 #include <cstdio>
@@ -63,6 +64,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r2.message->msg_id() != r.message->msg_id()) fail("msg_id changed", s, s2);
   } else if (r.error.empty()) {
     fail("parse failed without a reason", line);
+  }
+
+  // Our string escaping must be byte-identical to nlohmann's (output bytes
+  // are part of the protocol), including its U+FFFD for invalid UTF-8.
+  {
+    Json sj{std::string(line)};
+    std::string mine;
+    write_json(mine, sj);
+    std::string theirs = sj.dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (mine != theirs) fail("string escaping differs from nlohmann", mine, theirs);
   }
 
   // Split anywhere: the streaming scanner must agree with itself.

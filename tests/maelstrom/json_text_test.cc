@@ -296,6 +296,22 @@ TEST(IdScanner, ParseOversizedFromAHead) {
   EXPECT_EQ(r.error, "line of 100000000 bytes is over the limit of 67108864 bytes");
 }
 
+// ---- output bytes ------------------------------------------------------------
+
+TEST(Strings, EscapedExactlyAsNlohmannDoes) {
+  std::vector<std::string> cases = {
+      "", "plain", "q\"b\\s/", "\b\f\n\r\t\x01\x1f\x7f",
+      "h\xC3\xA9llo \xE2\x9C\x93 \xF0\x9F\x98\x80",
+      // invalid: lone continuation, overlong, surrogate, past U+10FFFF, cut
+      "\x80", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "a\xE2\x9C"};
+  for (int b = 0; b < 256; ++b) cases.push_back(std::string(1, static_cast<char>(b)) + "x");
+  for (const std::string& s : cases) {
+    std::string mine;
+    write_json(mine, Json(s));
+    EXPECT_EQ(mine, Json(s).dump(-1, ' ', false, Json::error_handler_t::replace)) << s;
+  }
+}
+
 // ---- no exceptions -------------------------------------------------------------
 
 TEST(NoThrow, GarbageInEveryEntryPoint) {
