@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   librocksdb-dev nlohmann-json3-dev libfmt-dev libgtest-dev libbenchmark-dev
   gnuplot-nox jq libcurl4-openssl-dev libcli11-dev
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -4,7 +4,10 @@
 # and single-process end-to-end suites with ASan+UBSan, and the checker
 # (the one multi-threaded component) with TSan, and runs them again. The
 # multi-process suites (runner, cluster, crash) run in the Release build.
+# Last, each libFuzzer target replays its corpus and fuzzes for
+# FUZZ_SECONDS (45) seconds (scripts/fuzz.sh).
 #   SKIP_SANITIZERS=1 scripts/test.sh   # Release pass only
+#   SKIP_FUZZ=1 scripts/test.sh         # no fuzzing stage
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -33,5 +36,9 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake --build build-tsan -j "$jobs" --target linearizability_test
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
     -L '^linearizability$'
+fi
+if [ "${SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== libFuzzer: codec, raft codec, whole node (${FUZZ_SECONDS:-45} s each)" >&2
+  ./scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-45}"
 fi
 echo "== all tests passed" >&2

@@ -1,6 +1,7 @@
 #include "raft/raft.h"
 
 #include <algorithm>
+#include <iostream>
 
 #include "raft/check.h"
 
@@ -206,7 +207,37 @@ void Raft::send(Message m) {
   msgs_.push_back(std::move(m));
 }
 
+// Field sanity: why a message must not be obeyed, or nullptr. Terms above
+// kMaxTerm are refused so an adopted term can never wrap at a later
+// election (2^62 elections will not happen); an append's entries must
+// follow its prev index contiguously, with terms that never decrease
+// (starting from the prev entry's term) and never exceed the message term.
+const char* Raft::refusal(const Message& m) {
+  if (m.term > kMaxTerm) return "term at the top of its range";
+  if (m.type != MsgType::kAppend) return nullptr;
+  if (m.log_term > m.term) return "append whose prev log term exceeds its term";
+  if (m.index > UINT64_MAX - 1 - m.entries.size()) return "append whose indexes overflow";
+  uint64_t prev_term = m.log_term;
+  for (size_t i = 0; i < m.entries.size(); ++i) {
+    const Entry& e = m.entries[i];
+    if (e.index != m.index + 1 + i) return "append whose entry indexes are not contiguous";
+    if (e.term < prev_term) return "append whose entry terms decrease";
+    if (e.term > m.term) return "append with an entry term above its term";
+    prev_term = e.term;
+  }
+  return nullptr;
+}
+
 void Raft::step(const Message& m) {
+  if (const char* why = refusal(m)) {
+    // Rate-limited: the first ten, then one in a thousand.
+    if (++refused_ <= 10 || refused_ % 1000 == 0) {
+      std::cerr << "raft " << cfg_.id << ": refused " << to_string(m.type) << " from " << m.from
+                << " (term " << m.term << "): " << why << " [" << refused_ << " refused]"
+                << std::endl;
+    }
+    return;
+  }
   if (m.term > term_) {
     bool is_vote = m.type == MsgType::kVote || m.type == MsgType::kPreVote;
     if (is_vote && in_lease()) return;

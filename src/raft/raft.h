@@ -79,7 +79,11 @@ class Raft {
   Raft(Config config, Restored restored);
 
   void tick();
+  // Messages failing field sanity (refusal()) are dropped and counted.
   void step(const Message& m);
+  static constexpr uint64_t kMaxTerm = uint64_t{1} << 62;
+  static const char* refusal(const Message& m);
+  uint64_t refused() const { return refused_; }
   // Appends a command if this node is the leader; returns {index, term}.
   struct Proposed {
     uint64_t index;
@@ -147,6 +151,7 @@ class Raft {
   void poll_votes(const Message& m);
 
   Config cfg_;
+  uint64_t refused_ = 0;
   std::mt19937_64 rng_;
   RaftLog log_;
   Role role_ = Role::kFollower;

@@ -3,11 +3,14 @@
 // for byte. The .out files were reviewed by hand against the protocol; they
 // are the specification, not a recording. A case whose NAME.known-bug file
 // describes a bug in src/ is skipped while it still fails, and fails once
-// fixed so the marker gets removed.
+// fixed so the marker gets removed. NAME.args, when present, holds extra
+// command-line arguments (whitespace-separated), e.g. a small
+// --max-line-bytes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "harness.h"
 
@@ -30,8 +33,14 @@ class Golden : public ::testing::TestWithParam<std::string> {};
 TEST_P(Golden, StdoutMatchesByteForByte) {
   const std::string base = std::string(GOLDEN_DIR) + "/" + GetParam();
   ASSERT_TRUE(fs::exists(base + ".out")) << "no " << base << ".out";
+  std::vector<std::string> args;
+  if (fs::exists(base + ".args")) {
+    std::istringstream in(read_file(base + ".args"));
+    for (std::string a; in >> a;) args.push_back(a);
+  }
   ScratchDir cwd;
-  RunResult r = run_raftkv(read_file(base + ".in"), {.cwd = cwd.path(), .log_name = GetParam()});
+  RunResult r = run_raftkv(read_file(base + ".in"),
+                           {.args = args, .cwd = cwd.path(), .log_name = GetParam()});
   const std::string want = read_file(base + ".out");
   if (fs::exists(base + ".known-bug")) {
     if (r.out != want) GTEST_SKIP() << "known bug: " << read_file(base + ".known-bug");

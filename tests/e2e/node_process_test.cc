@@ -118,12 +118,13 @@ TEST(NodeProcess, RunsWithoutDataDirAreIndependentAndCleanUp) {
   EXPECT_TRUE(fs::is_empty(cwd.path()));
 }
 
-TEST(NodeProcess, HundredMegabyteLineIsDroppedAndLaterRequestsAnswered) {
+TEST(NodeProcess, HundredMegabyteLineIsRefusedWithError12AndLaterRequestsAnswered) {
   std::string in = lines({
       kInit,
       R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":2,"key":1,"value":1}})",
   });
-  // Valid JSON with a msg_id: only its size makes it unanswerable.
+  // Valid JSON with a msg_id: only its size makes it unacceptable. It is
+  // never buffered whole, but its ids are recovered, so it gets error 12.
   in += R"({"src":"c1","dest":"n1","body":{"type":"write","msg_id":3,"key":2,"value":")";
   in.append(100 << 20, 'x');
   in += "\"}}\n";
@@ -137,8 +138,9 @@ TEST(NodeProcess, HundredMegabyteLineIsDroppedAndLaterRequestsAnswered) {
       lines({
           kInitOk,
           R"({"src":"n1","dest":"c1","body":{"type":"write_ok","in_reply_to":2,"msg_id":1}})",
-          R"({"src":"n1","dest":"c1","body":{"type":"read_ok","in_reply_to":4,"msg_id":2,"value":1}})",
-          R"({"src":"n1","dest":"c1","body":{"type":"error","in_reply_to":5,"msg_id":3,"code":20,"text":"key does not exist"}})",
+          R"({"src":"n1","dest":"c1","body":{"type":"error","in_reply_to":3,"msg_id":2,"code":12,"text":"line of 104857678 bytes is over the limit of 67108864 bytes"}})",
+          R"({"src":"n1","dest":"c1","body":{"type":"read_ok","in_reply_to":4,"msg_id":3,"value":1}})",
+          R"({"src":"n1","dest":"c1","body":{"type":"error","in_reply_to":5,"msg_id":4,"code":20,"text":"key does not exist"}})",
       }));
   EXPECT_NE(r.stderr_text().find("dropped a"), std::string::npos) << "the drop must be logged";
 }

@@ -101,7 +101,8 @@ TEST(Parse, RejectsBadInputAndRecoversIds) {
   const Bad cases[] = {
       {"not json", "JSON", std::nullopt, ""},
       {"", "JSON", std::nullopt, ""},
-      {R"({"src":"c1")", "JSON", std::nullopt, ""},
+      // Not JSON, but the ids that are there are recovered (IdScanner).
+      {R"({"src":"c1")", "JSON", std::nullopt, "c1"},
       {"[1,2]", "object", std::nullopt, ""},
       {R"("str")", "object", std::nullopt, ""},
       {R"({"dest":"n1","body":{"type":"read","msg_id":1}})", "src", 1, ""},

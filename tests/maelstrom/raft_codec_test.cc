@@ -94,6 +94,15 @@ TEST(RaftCodec, RejectsMalformedBodies) {
       R"({"type":"raft","m":"app","e":[[1,0,5]]})",
       R"({"type":"raft","m":"app","e":[[-1,0,"x"]]})",
       R"({"type":"raft","m":"app","e":["x"]})",
+      // An entry type that only looks like 0 or 1 once cast to int.
+      R"({"type":"raft","m":"app","e":[[1,4294967297,"x"]]})",
+      R"({"type":"raft","m":"app","e":[[1,1.0,"x"]]})",
+      R"({"type":"raft","m":"app","e":[[18446744073709551616,0,"x"]]})",
+      R"({"type":"raft","m":"app","rej":1})",
+      R"({"type":"raft","m":"app","ctx":null})",
+      // index + entries would wrap past 2^64 - 1.
+      R"({"type":"raft","m":"app","i":18446744073709551615,"e":[[1,0,"x"]]})",
+      R"({"type":"raft","m":"app","i":18446744073709551614,"e":[[1,0,"x"]]})",
   };
   for (const char* b : bodies) {
     SCOPED_TRACE(b);
@@ -101,6 +110,30 @@ TEST(RaftCodec, RejectsMalformedBodies) {
     EXPECT_FALSE(decode_raft(Message{"n1", "n2", Json::parse(b)}, &error));
     EXPECT_FALSE(error.empty());
   }
+}
+
+TEST(RaftCodec, NeverThrowsOnAnyBody) {
+  // The body is an object by contract, but decode_raft must not rely on it.
+  for (Json b : {Json(nullptr), Json::array({1}), Json("raft"),
+                 Json::parse(R"({"m":"app","e":[[1,0,"x"],[1,0,null]]})")}) {
+    std::string error;
+    EXPECT_NO_THROW(EXPECT_FALSE(decode_raft(Message{"n1", "n2", b}, &error)));
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST(RaftCodec, TopOfRangeValuesDecodeExactly) {
+  // Range policy (e.g. a term at the top) belongs to the Raft core; the
+  // codec must hand over the exact number, not a rounded or wrapped one.
+  std::string error;
+  auto m = decode_raft(
+      Message{"n1", "n2",
+              Json::parse(R"({"m":"hb","term":18446744073709551615,"i":18446744073709551613,)"
+                          R"("e":[[1,0,"x"]]})")},
+      &error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(m->term, UINT64_MAX);
+  EXPECT_EQ(m->entries.at(0).index, UINT64_MAX - 1);
 }
 
 TEST(RaftCodec, TypeNamesAreDistinct) {
