@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   librocksdb-dev nlohmann-json3-dev libfmt-dev libgtest-dev libbenchmark-dev
   gnuplot-nox jq libcurl4-openssl-dev
+  libfuse3-dev fuse3
 )
 
 missing=()
