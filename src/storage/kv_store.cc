@@ -38,9 +38,14 @@ KvStore::KvStore(const std::string& dir) {
   opts.create_if_missing = true;
   opts.max_background_jobs = 2;
   opts.keep_log_file_num = 2;
+  // As the log store (log_store.cc): a torn tail is a crash artifact, any
+  // other WAL damage is corruption and fails the open.
+  opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  opts.track_and_verify_wals_in_manifest = true;
   rocksdb::DB* raw = nullptr;
   check(rocksdb::DB::Open(opts, dir, &raw), "open");
   db_.reset(raw);
+  sync_parent_dirs(dir);
   std::string v;
   rocksdb::Status s = db_->Get({}, kAppliedKey, &v);
   if (s.ok()) {

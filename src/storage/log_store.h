@@ -22,6 +22,11 @@ class StorageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// fsyncs every ancestor directory of `dir`, so a freshly created data dir
+// (and the database in it) survives a power cut: a new directory entry is
+// durable only once its parent directory is fsynced. Throws StorageError.
+void sync_parent_dirs(const std::string& dir);
+
 struct ClusterIdentity {
   std::string node_id;
   std::vector<std::string> node_ids;

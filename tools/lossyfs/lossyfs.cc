@@ -349,13 +349,16 @@ std::string power_cut(bool tear, std::optional<uint64_t> seed) {
         if (id == w.node && src.empty()) src = dpath + "/" + name;
     int in = src.empty() ? -1 : ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
     int out = ::open(blob_path(w.node).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (in >= 0 && out >= 0 && torn > 0) {
-      if (::ftruncate(out, n.durable_size) == 0 &&
-          copy_range(in, out, w.off, w.off + static_cast<off_t>(torn)) == 0)
-        n.durable_size = std::max<off_t>(n.durable_size, w.off + static_cast<off_t>(torn));
-    } else {
-      torn = 0;
+    // The file's earlier unsynced ranges reached the disk whole (written
+    // back before the cut), the last write only up to the tear.
+    off_t end = w.off + static_cast<off_t>(torn);
+    bool ok = in >= 0 && out >= 0 && ::ftruncate(out, n.durable_size) == 0;
+    for (auto [a, b] : n.dirty) {
+      if (!ok || a >= end) break;
+      ok = copy_range(in, out, a, std::min(b, end)) == 0;
+      if (ok) n.durable_size = std::max<off_t>(n.durable_size, std::min(b, end));
     }
+    if (!ok) torn = 0;
     if (in >= 0) ::close(in);
     if (out >= 0) ::close(out);
   }
@@ -852,7 +855,7 @@ int op_fallocate(const char*, int mode, off_t off, off_t len, fuse_file_info* fi
 int usage() {
   std::fprintf(
       stderr,
-      "usage: lossyfs [--seed N] [--ctl SOCKET] BACKING MOUNTPOINT\n"
+      "usage: lossyfs [--seed N] [--ctl SOCKET] [--die-with-parent] BACKING MOUNTPOINT\n"
       "         serves BACKING/live at MOUNTPOINT, keeps synced state in BACKING/durable;\n"
       "         control socket default: BACKING/ctl.sock\n"
       "       lossyfs ctl SOCKET COMMAND...\n"
@@ -874,11 +877,14 @@ int main(int argc, char** argv) {
     return reply.rfind("ok", 0) == 0 ? 0 : 1;
   }
   uint64_t seed = 0;
+  bool die_with_parent = false;
   std::string ctl;
   std::vector<std::string> pos;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--seed" && i + 1 < args.size()) {
       seed = std::stoull(args[++i]);
+    } else if (args[i] == "--die-with-parent") {
+      die_with_parent = true;
     } else if (args[i] == "--ctl" && i + 1 < args.size()) {
       ctl = args[++i];
     } else if (args[i] == "-h" || args[i] == "--help") {
@@ -889,8 +895,9 @@ int main(int argc, char** argv) {
     }
   }
   if (pos.size() != 2) return usage();
-  // Dies with the process that started it (the runner), unmounting on the way.
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  // --die-with-parent: stop (and unmount) when the process that started us
+  // dies, e.g. a test runner that was SIGKILLed.
+  if (die_with_parent) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   static State state;
   g = &state;
   std::error_code ec;
