@@ -160,9 +160,9 @@ std::optional<Options> parse_test_args(const std::vector<std::string>& args, std
         o.nemesis.clear();
         for (const auto& f : split(v, ',')) {
           if (f.empty() || f == "none") continue;
-          if (f != "partition" && f != "kill" && f != "pause")
-            return bad(
-                fmt::format("unknown nemesis '{}': expected partition, kill, pause or none", f));
+          if (f != "partition" && f != "kill" && f != "pause" && f != "power")
+            return bad(fmt::format(
+                "unknown nemesis '{}': expected partition, kill, pause, power or none", f));
           o.nemesis.insert(f);
         }
         return true;
@@ -365,7 +365,7 @@ test options (defaults in brackets):
   --rate R                   total requests/s, gaps uniform in [0, 2/R); 0 = closed loop [5]
   --latency MS               mean server-to-server latency in ms [0]
   --latency-dist D           constant | uniform | exponential [constant]
-  --nemesis LIST             comma-separated: partition, kill, pause [none]
+  --nemesis LIST             comma-separated: partition, kill, pause, power [none]
   --nemesis-interval S       mean seconds between nemesis events [10]
   --availability total|F     fail the run if the ok fraction is below F [off]
   --test-count K             run the test K times, stop at the first non-valid run [1]
