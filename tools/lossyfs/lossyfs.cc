@@ -840,6 +840,10 @@ int op_fallocate(const char*, int mode, off_t off, off_t len, fuse_file_info* fi
   std::lock_guard<std::mutex> lock(g->mu);
   Handle* h = handle_of(fi);
   if (!h || h->stale) return -EIO;
+  // Preallocation that changes nothing visible (RocksDB reserves WAL and
+  // MANIFEST space this way) is accepted without reserving backing space:
+  // it would cost tens of MB of real disk per database.
+  if (mode == FALLOC_FL_KEEP_SIZE) return 0;
   struct stat st;
   if (::fstat(h->fd, &st) != 0) return -errno;
   if (::fallocate(h->fd, mode, off, len) != 0) return -errno;
