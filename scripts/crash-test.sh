@@ -36,6 +36,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$power" = 1 ]; then
+  # Exit 77 (ctest's SKIP_RETURN_CODE) only when FUSE truly cannot work here.
+  if [ ! -r /dev/fuse ] || [ ! -w /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+    echo "crash-test: SKIPPED: --power needs FUSE (/dev/fuse read-write and fusermount3, Debian fuse3)" >&2
+    exit 77
+  fi
   nemesis=power interval=${interval:-0.5} store=${store:-store/power} mode=power
 else
   nemesis=kill interval=${interval:-0.15} store=${store:-store/crash} mode=kill

@@ -11,6 +11,10 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=build
 [ "${1:-}" = --build-dir ] && build=$2
+if [ ! -r /dev/fuse ] || [ ! -w /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
+  echo "nofsync-check: SKIPPED: needs FUSE (/dev/fuse read-write and fusermount3, Debian fuse3)" >&2
+  exit 0
+fi
 store=$(mktemp -d /tmp/raftkv-nofsync-XXXXXX)
 trap 'rm -rf "$store"' EXIT
 
