@@ -283,6 +283,28 @@ TEST_F(LossyFs, BitflipChangesExactlyOneBitOfOneRead) {
   EXPECT_EQ(read("f"), data);  // the disk itself is intact
 }
 
+TEST_F(LossyFs, DeletedFilesDoNotKeepTheirSyncedCopies) {
+  auto blobs = [&] {
+    size_t k = 0;
+    for (auto& e : fs::directory_iterator(m_->root() / "backing" / "durable"))
+      k += !e.is_directory();
+    return k;
+  };
+  for (int i = 0; i < 20; ++i) {
+    std::string name = "f";
+    name += std::to_string(i);
+    write(name, std::string(1000, 'x'), true);
+    sync_dir();
+    fs::remove(p(name));
+    sync_dir();
+  }
+  write("never-durable", "x", true);
+  fs::remove(p("never-durable"));
+  EXPECT_LE(blobs(), 1u);
+  cut();
+  EXPECT_TRUE(fs::is_empty(m_->path()));
+}
+
 TEST_F(LossyFs, ControlRejectsBadCommands) {
   EXPECT_EQ(m_->control("fault nonsense x").rfind("error", 0), 0u);
   EXPECT_EQ(m_->control("bogus").rfind("error", 0), 0u);

@@ -243,6 +243,26 @@ void live_dirs(const std::string& dir, uint64_t id, std::map<uint64_t, std::stri
       live_dirs(dir + "/" + name, child, out);
 }
 
+// Forgets files among `ids` that can never be seen again: no durable name,
+// no live name, not open. Their blobs would otherwise stay until the next cut.
+void collect_garbage(const std::set<uint64_t>& ids) {
+  std::set<uint64_t> live_nodes, open_nodes, durable_refs;
+  for (auto& [ino, id] : g->by_ino) live_nodes.insert(id);
+  for (auto& [h, hd] : g->handles)
+    if (!hd->stale) open_nodes.insert(hd->node);
+  for (auto& [id, n] : g->nodes)
+    if (n.kind == Kind::kDir)
+      for (auto& [name, child] : n.durable_entries) durable_refs.insert(child);
+  for (uint64_t id : ids) {
+    auto it = g->nodes.find(id);
+    if (it == g->nodes.end() || it->second.kind != Kind::kFile) continue;
+    if (live_nodes.count(id) || open_nodes.count(id) || durable_refs.count(id)) continue;
+    if (g->last_write.valid && g->last_write.node == id) g->last_write.valid = false;
+    ::unlink(blob_path(id).c_str());
+    g->nodes.erase(it);
+  }
+}
+
 // fsync of a directory: its entries become durable. A rename is one
 // transaction (as in ext4's journal): when this directory gains or loses a
 // name of some node, that node's names in other directories are made
@@ -277,6 +297,7 @@ int sync_dir(uint64_t dir_id, const std::string& dir_live) {
     for (auto& [name, id] : other_now)
       if (moved.count(id)) o.durable_entries[name] = id;
   }
+  collect_garbage(moved);
   return 0;
 }
 
@@ -615,9 +636,10 @@ int op_unlink(const char* path) {
   std::string lp = live_path(path);
   struct stat st;
   if (::lstat(lp.c_str(), &st) != 0) return -errno;
-  node_of(lp, st);
+  uint64_t id = node_of(lp, st);
   if (::unlink(lp.c_str()) != 0) return -errno;
   if (st.st_nlink <= 1) g->by_ino.erase(st.st_ino);
+  collect_garbage({id});
   return 0;
 }
 
@@ -803,7 +825,9 @@ int op_release(const char*, fuse_file_info* fi) {
   auto it = g->handles.find(fi->fh);
   if (it != g->handles.end()) {
     if (!it->second->stale && it->second->fd >= 0) ::close(it->second->fd);
+    uint64_t id = it->second->node;
     g->handles.erase(it);
+    collect_garbage({id});
   }
   return 0;
 }
