@@ -1,6 +1,5 @@
 // Client commands as they travel through the Raft log. Keys and values are
-// carried as JSON text: keys in canonical form (so 3 and "3" differ, and
-// object keys compare regardless of member order), values as sent.
+// byte strings (the Maelstrom adapter puts canonical JSON text in them).
 #pragma once
 
 #include <optional>
@@ -12,9 +11,9 @@ namespace raftkv::kv {
 struct Command {
   enum class Op : uint8_t { kWrite, kCas, kRead };  // kRead: --read-mode log
   Op op = Op::kWrite;
-  std::string key;    // canonical JSON
-  std::string value;  // JSON: the new value (write, cas "to")
-  std::string from;   // JSON: cas only
+  std::string key;
+  std::string value;  // the new value (write, cas "to")
+  std::string from;   // cas only: the expected current value
   bool create_if_not_exists = false;
 
   bool operator==(const Command&) const = default;

@@ -1,23 +1,8 @@
 #include "kv/state_machine.h"
 
-#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 namespace raftkv::kv {
-
-std::optional<std::string> canonical_key(std::string_view json_text) {
-  // nlohmann::json keeps object members sorted, which makes the dump canonical.
-  auto j = nlohmann::json::parse(json_text, nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j.dump();
-}
-
-bool json_equal(std::string_view a, std::string_view b) {
-  if (a == b) return true;
-  auto ja = nlohmann::json::parse(a, nullptr, false);
-  auto jb = nlohmann::json::parse(b, nullptr, false);
-  return !ja.is_discarded() && !jb.is_discarded() && ja == jb;
-}
 
 std::vector<Result> StateMachine::apply_range(std::span<const raft::Entry> entries) {
   std::vector<Result> results;
@@ -26,7 +11,7 @@ std::vector<Result> StateMachine::apply_range(std::span<const raft::Entry> entri
   // Later commands in the batch must see earlier ones before the batch is
   // written, so writes are staged here first.
   std::unordered_map<std::string, std::string> staged;
-  std::vector<std::pair<std::string, std::string>> puts;
+  storage::KvPairs puts;
   auto current = [&](const std::string& key) -> std::optional<std::string> {
     auto it = staged.find(key);
     if (it != staged.end()) return it->second;
@@ -57,7 +42,7 @@ std::vector<Result> StateMachine::apply_range(std::span<const raft::Entry> entri
         results.push_back({Result::Code::kKeyDoesNotExist, {}});
         continue;
       }
-      if (cur && !json_equal(*cur, c->from)) {
+      if (cur && *cur != c->from) {
         results.push_back({Result::Code::kPreconditionFailed, *cur});
         continue;
       }

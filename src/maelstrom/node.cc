@@ -5,67 +5,182 @@
 #include <filesystem>
 #include <iostream>
 
-#include "kv/command.h"
+#include "maelstrom/json_text.h"
 #include "maelstrom/raft_codec.h"
 
 namespace raftkv::maelstrom {
 
 namespace fs = std::filesystem;
+using server::ClientReply;
+using server::ClientRequest;
+using server::ReplyCode;
 
 namespace {
-
-// Canonical JSON text of a key taken from a request. Only objects (whose
-// member order may differ) need the round trip through a sorted json.
-std::string canonical(const Json& key) {
-  if (!key.is_structured()) return key.dump();
-  return nlohmann::json::parse(key.dump()).dump();
-}
 
 bool is_client_op(const std::string& t) {
   return t == "read" || t == "write" || t == "cas";
 }
 
+// Messages only servers send each other.
+bool is_internal(const std::string& t) {
+  return t == "raft" || t == "fwd" || t == "fwd_ok";
+}
+
+std::optional<ClientRequest::Op> op_of(std::string_view t) {
+  if (t == "read") return ClientRequest::Op::kRead;
+  if (t == "write") return ClientRequest::Op::kWrite;
+  if (t == "cas") return ClientRequest::Op::kCas;
+  return std::nullopt;
+}
+
+const char* op_name(ClientRequest::Op op) {
+  switch (op) {
+    case ClientRequest::Op::kRead:
+      return "read";
+    case ClientRequest::Op::kWrite:
+      return "write";
+    case ClientRequest::Op::kCas:
+      return "cas";
+  }
+  return "?";
+}
+
+const std::string* string_field(const Json& b, const char* name) {
+  auto it = b.find(name);
+  return it != b.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+}
+
+std::optional<uint64_t> u64_field(const Json& b, const char* name) {
+  auto it = b.find(name);
+  if (it == b.end() || !it->is_number_unsigned()) return std::nullopt;
+  return it->get<uint64_t>();
+}
+
+// Forwarded requests and their replies carry keys and values as canonical
+// text inside JSON strings.
+Json encode_forward(const server::ForwardRequest& f) {
+  Json b = Json::object();
+  b["id"] = f.id;
+  b["op"] = op_name(f.request.op);
+  b["key"] = f.request.key;
+  if (f.request.op != ClientRequest::Op::kRead) b["value"] = f.request.value;
+  if (f.request.op == ClientRequest::Op::kCas) {
+    b["from"] = f.request.from;
+    b["cine"] = f.request.create_if_not_exists;
+  }
+  return b;
+}
+
+std::optional<server::ForwardRequest> decode_forward(const Json& b) {
+  auto id = u64_field(b, "id");
+  const std::string* op = string_field(b, "op");
+  const std::string* key = string_field(b, "key");
+  if (!id || !op || !key || !op_of(*op)) return std::nullopt;
+  server::ForwardRequest f;
+  f.id = *id;
+  f.request.op = *op_of(*op);
+  f.request.key = *key;
+  if (f.request.op != ClientRequest::Op::kRead) {
+    const std::string* value = string_field(b, "value");
+    if (!value) return std::nullopt;
+    f.request.value = *value;
+  }
+  if (f.request.op == ClientRequest::Op::kCas) {
+    const std::string* from = string_field(b, "from");
+    auto cine = b.find("cine");
+    if (!from || cine == b.end() || !cine->is_boolean()) return std::nullopt;
+    f.request.from = *from;
+    f.request.create_if_not_exists = cine->get<bool>();
+  }
+  return f;
+}
+
+Json encode_forward_reply(const server::ForwardReply& r) {
+  Json b = Json::object();
+  b["id"] = r.id;
+  b["code"] = static_cast<int>(r.reply.code);
+  if (r.reply.value) b["value"] = *r.reply.value;
+  if (!r.reply.text.empty()) b["text"] = r.reply.text;
+  return b;
+}
+
+std::optional<server::ForwardReply> decode_forward_reply(const Json& b) {
+  auto id = u64_field(b, "id");
+  auto code = u64_field(b, "code");
+  if (!id || !code || *code > static_cast<uint64_t>(ReplyCode::kIndefinite)) return std::nullopt;
+  server::ForwardReply r;
+  r.id = *id;
+  r.reply.code = static_cast<ReplyCode>(*code);
+  if (b.contains("value")) {
+    const std::string* v = string_field(b, "value");
+    if (!v) return std::nullopt;
+    r.reply.value = *v;
+  }
+  if (const std::string* t = string_field(b, "text")) r.reply.text = *t;
+  return r;
+}
+
 }  // namespace
 
+// The core's output, written as Maelstrom messages.
+class Node::Wire final : public server::Outbox {
+ public:
+  explicit Wire(Node& node) : node_(node) {}
+  void send(const raft::NodeId& to, server::PeerMessage m) override {
+    if (auto* rm = std::get_if<raft::Message>(&m)) {
+      Json body = make_body("raft", std::nullopt, node_.next_msg_id_++);
+      encode_raft(*rm, body);
+      return node_.send(to, std::move(body));
+    }
+    Json payload;
+    const char* type;
+    if (auto* f = std::get_if<server::ForwardRequest>(&m)) {
+      type = "fwd";
+      payload = encode_forward(*f);
+    } else {
+      type = "fwd_ok";
+      payload = encode_forward_reply(std::get<server::ForwardReply>(m));
+    }
+    Json body = make_body(type, std::nullopt, node_.next_msg_id_++);
+    for (auto& [k, v] : payload.items()) body[k] = std::move(v);
+    node_.send(to, std::move(body));
+  }
+  void reply(server::RequestId id, ClientReply r) override { node_.client_reply(id, std::move(r)); }
+  void flush() override { node_.flush_(); }
+
+ private:
+  Node& node_;
+};
+
 Node::Node(NodeOptions options, std::function<void(std::string)> out, std::function<void()> flush)
-    : opts_(std::move(options)), out_(std::move(out)), flush_(std::move(flush)) {}
+    : opts_(std::move(options)),
+      out_(std::move(out)),
+      flush_(std::move(flush)),
+      wire_(std::make_unique<Wire>(*this)) {}
 
 Node::~Node() = default;
+
+server::Millis Node::now() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - epoch_).count();
+}
 
 void Node::send(const std::string& dest, Json body) {
   out_(serialize(Message{id_, dest, std::move(body)}));
 }
 
-void Node::reply(const ReplyTo& to, Json payload) {
-  std::string type = payload["type"].get<std::string>();
-  if (!to.via.empty()) {
-    Json body = make_body("fwd_ok", to.via_msg_id, next_msg_id_++);
-    body["reply"] = std::move(payload);
-    send(to.via, std::move(body));
-    return;
-  }
-  Json body = make_body(type, to.msg_id, next_msg_id_++);
-  for (auto& [k, v] : payload.items()) {
-    if (k != "type") body[k] = v;
-  }
-  send(to.client, std::move(body));
+void Node::reply_error(const std::string& client, int64_t msg_id, ErrorCode code,
+                       std::string_view text) {
+  Json body = make_error(msg_id, next_msg_id_++, code, text);
+  send(client, std::move(body));
 }
 
-void Node::reply_error(const ReplyTo& to, ErrorCode code, std::string_view text) {
-  Json payload = Json::object();
-  payload["type"] = "error";
-  payload["code"] = static_cast<int>(code);
-  payload["text"] = std::string(text);
-  reply(to, std::move(payload));
-}
-
-void Node::reply_error_as(const std::string& addressee, const ReplyTo& to, ErrorCode code,
-                          std::string_view text) {
+void Node::reply_error_as(const std::string& addressee, const std::string& client, int64_t msg_id,
+                          ErrorCode code, std::string_view text) {
   // Before init we have no id of our own: answer as whoever the message
   // was addressed to.
   bool borrowed = id_.empty();
   if (borrowed) id_ = addressee;
-  reply_error(to, code, text);
+  reply_error(client, msg_id, code, text);
   if (borrowed) id_.clear();
 }
 
@@ -84,17 +199,22 @@ void Node::handle_line(std::string_view line) {
     std::string shown(line.substr(0, 200));
     std::cerr << "raftkv: malformed message (" << r.error << "): " << shown
               << (line.size() > 200 ? "..." : "") << std::endl;
-    if (r.msg_id && !r.src.empty()) {
-      reply_error_as(r.dest, ReplyTo{r.src, *r.msg_id, {}, 0}, ErrorCode::kMalformedRequest,
-                     r.error);
-    }
-    return;
+    return handle_unparseable(r);
   }
   try {
     handle(*r.message);
   } catch (const storage::StorageError& e) {
     fail_stop(e.what());
+  } catch (const std::exception& e) {
+    // No library error in one message may take the node down.
+    std::cerr << "raftkv: dropped a message that could not be handled: " << e.what() << std::endl;
   }
+}
+
+void Node::handle_unparseable(const ParseResult& r) {
+  if (fatal_ || !r.msg_id || r.src.empty()) return;
+  if (!id_.empty() && !r.dest.empty() && r.dest != id_) return;
+  reply_error_as(r.dest, r.src, *r.msg_id, ErrorCode::kMalformedRequest, r.error);
 }
 
 void Node::handle(const Message& m) {
@@ -105,56 +225,49 @@ void Node::handle(const Message& m) {
               << " whose msg_id is not an integer in the int64 range" << std::endl;
     return;
   }
-  ReplyTo to{m.src, msg_id.value_or(0), {}, 0};
   if (type == "init") return handle_init(m);
-  if (!raft_) {
+  if (!core_) {
     std::cerr << "raftkv: " << type << " from " << m.src << " before init" << std::endl;
     if (msg_id) {
-      reply_error_as(m.dest, to, ErrorCode::kMalformedRequest,
+      reply_error_as(m.dest, m.src, *msg_id, ErrorCode::kMalformedRequest,
                      fmt::format("node not initialised: send init before {}", type));
     }
     return;
   }
-  if (type == "raft") {
-    std::string error;
-    auto rm = decode_raft(m, &error);
-    if (!rm) {
-      std::cerr << "raftkv: bad raft message from " << m.src << ": " << error << std::endl;
-      return;
-    }
-    raft_->step(*rm);
+  if (m.dest != id_) {
+    std::cerr << "raftkv " << id_ << ": dropping a " << type << " addressed to " << m.dest
+              << std::endl;
     return;
   }
-  if (type == "fwd") return handle_forward(m);
+  if (is_internal(type)) return handle_peer(m);
   if (type == "status" && msg_id) {
     // Operator/test introspection: who leads, and how far this node is.
+    const raft::Raft& r = core_->raft();
     Json body = make_body("status_ok", *msg_id, next_msg_id_++);
-    body["role"] = raft::to_string(raft_->role());
-    body["term"] = raft_->term();
-    body["leader"] = raft_->leader();
-    body["commit"] = raft_->commit_index();
-    body["applied"] = raft_->applied_index();
-    body["last_index"] = raft_->log().last_index();
+    body["role"] = raft::to_string(r.role());
+    body["term"] = r.term();
+    body["leader"] = r.leader();
+    body["commit"] = r.commit_index();
+    body["applied"] = r.applied_index();
+    body["last_index"] = r.log().last_index();
     return send(m.src, std::move(body));
   }
-  if (type == "fwd_ok") return handle_forward_reply(m);
-  if (type == "snap") return handle_snapshot_chunk(m);
-  if (type == "snap_ack") return handle_snapshot_ack(m);
   if (is_client_op(type)) {
     if (!msg_id) {
       std::cerr << "raftkv: dropping " << type << " without msg_id from " << m.src << std::endl;
       return;
     }
-    return handle_client(m, to);
+    return handle_client(m, *msg_id);
   }
   std::cerr << "raftkv: unknown message type \"" << type << "\" from " << m.src << std::endl;
   if (msg_id) {
-    reply_error(to, ErrorCode::kNotSupported, fmt::format("unsupported message type: {}", type));
+    reply_error(m.src, *msg_id, ErrorCode::kNotSupported,
+                fmt::format("unsupported message type: {}", type));
   }
 }
 
 void Node::handle_init(const Message& m) {
-  ReplyTo to{m.src, m.msg_id().value_or(0), {}, 0};
+  std::optional<int64_t> msg_id = m.msg_id();
   auto nid = m.body.find("node_id");
   auto nids = m.body.find("node_ids");
   bool ok = nid != m.body.end() && nid->is_string() && !nid->get<std::string>().empty() &&
@@ -170,500 +283,187 @@ void Node::handle_init(const Message& m) {
     ok = ok && std::find(members.begin(), members.end(), nid->get<std::string>()) != members.end();
   }
   if (!ok) {
-    std::cerr << "raftkv: malformed init: " << m.body.dump() << std::endl;
-    if (m.msg_id()) {
-      reply_error_as(m.dest, to, ErrorCode::kMalformedRequest,
+    std::cerr << "raftkv: malformed init from " << m.src << std::endl;
+    if (msg_id) {
+      reply_error_as(m.dest, m.src, *msg_id, ErrorCode::kMalformedRequest,
                      "init needs a string node_id and node_ids, an array of strings including it");
     }
     return;
   }
-  if (raft_) {
+  if (core_) {
     // A repeated init is harmless if it says the same thing.
-    if (nid->get<std::string>() == id_ && members == peers_) {
-      Json body = make_body("init_ok", to.msg_id, next_msg_id_++);
-      send(m.src, std::move(body));
+    if (nid->get<std::string>() == id_ && members == members_) {
+      send(m.src, make_body("init_ok", msg_id.value_or(0), next_msg_id_++));
     } else {
-      reply_error(to, ErrorCode::kMalformedRequest, "already initialised as a different node");
+      reply_error(m.src, msg_id.value_or(0), ErrorCode::kMalformedRequest,
+                  "already initialised as a different node");
     }
     return;
   }
   id_ = nid->get<std::string>();
-  peers_ = members;
+  members_ = members;
 
   fs::path dir = fs::path(opts_.data_dir) / id_;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec)
+  if (ec) {
     return fail_stop(fmt::format("cannot create data dir {}: {}", dir.string(), ec.message()));
+  }
+  server::CoreOptions co;
+  co.tick_ms = opts_.tick_ms;
+  co.heartbeat_ms = opts_.heartbeat_ms;
+  co.election_timeout_ms = opts_.election_timeout_ms;
+  co.read_mode = opts_.read_mode;
+  co.forward_timeout_ms = opts_.forward_timeout_ms;
+  co.seed = opts_.seed;
+  co.max_append_bytes = opts_.max_append_bytes;
+  co.max_inflight = opts_.max_inflight;
+  co.compact_threshold = opts_.compact_threshold;
+  co.compact_max_lag = opts_.compact_max_lag;
+  co.compact_bytes = opts_.compact_bytes;
+  co.snapshot_chunk_bytes = opts_.snapshot_chunk_bytes;
+  co.snapshot_timeout_ms = opts_.snapshot_timeout_ms;
+  std::string who = id_;
+  co.log = [who](const std::string& line) {
+    std::cerr << "raftkv " << who << ": " << line << std::endl;
+  };
   try {
     log_store_ = std::make_unique<storage::LogStore>((dir / "log").string());
-    storage::ClusterIdentity identity{id_, members};
-    if (auto stored = log_store_->identity()) {
-      if (!(*stored == identity)) {
-        return fail_stop(fmt::format(
-            "data dir {} belongs to node {} of cluster [{}], not node {} of [{}]", dir.string(),
-            stored->node_id, fmt::join(stored->node_ids, ","), id_, fmt::join(members, ",")));
-      }
-    } else {
-      log_store_->set_identity(identity);
-    }
     kv_store_ = std::make_unique<storage::KvStore>((dir / "kv").string());
-    sm_ = std::make_unique<kv::StateMachine>(*kv_store_);
-    raft::Restored restored = log_store_->load();
-    restored.applied = kv_store_->applied_index();
-    uint64_t last = restored.base_index + restored.entries.size();
-    if (restored.applied > last) {
-      // A snapshot was installed into the KV store, and the crash came
-      // before the log was reset to it: finish the job.
-      raft::HardState hs = restored.hard_state;
-      hs.commit = restored.applied;
-      log_store_->reset_to_snapshot(restored.applied, kv_store_->applied_term(), hs);
-      restored = log_store_->load();
-      restored.applied = kv_store_->applied_index();
-      last = restored.base_index;
-    }
-    if (restored.applied < restored.base_index) {
-      return fail_stop(fmt::format(
-          "kv store applied index {} is behind the log's compaction point {}: entries are missing",
-          restored.applied, restored.base_index));
-    }
-    raft::Config cfg;
-    cfg.id = id_;
-    cfg.voters = members;
-    cfg.heartbeat_tick = std::max(1, opts_.heartbeat_ms / opts_.tick_ms);
-    cfg.election_tick = std::max(cfg.heartbeat_tick + 1, opts_.election_timeout_ms / opts_.tick_ms);
-    cfg.seed = opts_.seed ^ std::hash<std::string>{}(id_);
-    cfg.max_bytes_per_msg = opts_.max_append_bytes;
-    cfg.max_inflight_msgs = opts_.max_inflight;
-    std::cerr << fmt::format(
-                     "raftkv {}: data in {}; restored term {} commit {} applied {} log {}..{}", id_,
-                     dir.string(), restored.hard_state.term, restored.hard_state.commit,
-                     restored.applied, restored.base_index + 1, last)
-              << std::endl;
-    raft_ = std::make_unique<raft::Raft>(cfg, std::move(restored));
+    std::cerr << "raftkv " << id_ << ": data in " << dir.string() << std::endl;
+    core_ =
+        std::make_unique<server::Core>(co, id_, members, *log_store_, *kv_store_, *wire_, now());
   } catch (const storage::StorageError& e) {
-    return fail_stop(e.what());
+    return fail_stop(fmt::format("data dir {}: {}", dir.string(), e.what()));
   }
-  // A cluster of one needs no election timeout to know it is the leader.
-  if (members.size() == 1) raft_->campaign();
-  Json body = make_body("init_ok", to.msg_id, next_msg_id_++);
-  send(m.src, std::move(body));
+  send(m.src, make_body("init_ok", msg_id.value_or(0), next_msg_id_++));
 }
 
 // ---- client operations ------------------------------------------------------
 
-void Node::handle_client(const Message& m, const ReplyTo& to) {
+void Node::handle_client(const Message& m, int64_t msg_id) {
   const std::string type = m.type();
   const Json& b = m.body;
   auto need = [&](const char* field) {
     if (b.contains(field)) return true;
-    reply_error(to, ErrorCode::kMalformedRequest, fmt::format("{} needs a \"{}\"", type, field));
+    reply_error(m.src, msg_id, ErrorCode::kMalformedRequest,
+                fmt::format("{} needs a \"{}\"", type, field));
     return false;
   };
   if (!need("key")) return;
-  kv::Command cmd;
-  cmd.key = canonical(b["key"]);
+  ClientRequest req;
+  req.op = *op_of(type);
+  req.key = canonical_text(b["key"]);
   if (type == "write") {
     if (!need("value")) return;
-    cmd.op = kv::Command::Op::kWrite;
-    cmd.value = b["value"].dump();
+    req.value = canonical_text(b["value"]);
   } else if (type == "cas") {
     if (!need("from") || !need("to")) return;
     auto cine = b.find("create_if_not_exists");
     if (cine != b.end() && !cine->is_boolean()) {
-      return reply_error(to, ErrorCode::kMalformedRequest,
+      return reply_error(m.src, msg_id, ErrorCode::kMalformedRequest,
                          "create_if_not_exists must be a boolean");
     }
-    cmd.op = kv::Command::Op::kCas;
-    cmd.from = b["from"].dump();
-    cmd.value = b["to"].dump();
-    cmd.create_if_not_exists = cine != b.end() && cine->get<bool>();
-  } else {
-    cmd.op = kv::Command::Op::kRead;
+    req.from = canonical_text(b["from"]);
+    req.value = canonical_text(b["to"]);
+    req.create_if_not_exists = cine != b.end() && cine->get<bool>();
   }
+  server::RequestId id = ++next_request_;
+  clients_[id] = Client{m.src, msg_id, type};
+  core_->client_request(id, std::move(req), now());
+}
 
-  if (raft_->role() != raft::Role::kLeader) {
-    const std::string& leader = raft_->leader();
-    if (!to.via.empty() || leader.empty() || leader == id_) {
-      // Nothing was proposed, so this failure is definite.
-      return reply_error(to, ErrorCode::kTemporarilyUnavailable,
-                         leader.empty() ? "no leader known; try again"
-                                        : fmt::format("not the leader; the leader is {}", leader));
+void Node::client_reply(server::RequestId id, ClientReply r) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  Client c = std::move(it->second);
+  clients_.erase(it);
+  switch (r.code) {
+    case ReplyCode::kOk: {
+      Json body = make_body(c.type + "_ok", c.msg_id, next_msg_id_++);
+      if (c.type == "read") {
+        std::optional<Json> v = r.value ? parse_value(*r.value) : std::nullopt;
+        if (!v) {
+          return reply_error(c.src, c.msg_id, ErrorCode::kCrash, "stored value is not JSON");
+        }
+        body["value"] = std::move(*v);
+      }
+      return send(c.src, std::move(body));
     }
-    return forward(m, leader, type != "read");
+    case ReplyCode::kKeyDoesNotExist:
+      return reply_error(c.src, c.msg_id, ErrorCode::kKeyDoesNotExist, "key does not exist");
+    case ReplyCode::kPreconditionFailed:
+      return reply_error(
+          c.src, c.msg_id, ErrorCode::kPreconditionFailed,
+          fmt::format("expected a different value; current value is {}", r.value.value_or("")));
+    case ReplyCode::kUnavailable:
+      return reply_error(c.src, c.msg_id, ErrorCode::kTemporarilyUnavailable, r.text);
+    case ReplyCode::kIndefinite:
+      return reply_error(c.src, c.msg_id, ErrorCode::kCrash, r.text);
   }
+}
 
-  if (type == "read" && opts_.read_mode == ReadMode::kIndex) {
-    uint64_t ctx = ++next_read_ctx_;
-    raft_->read_index(ctx);
-    reads_[ctx] = PendingRead{to, cmd.key};
+// ---- messages between servers -------------------------------------------------
+
+void Node::handle_peer(const Message& m) {
+  if (!core_->is_member(m.src) || m.src == id_) {
+    // The core drops these too; not even decoding them is cheaper.
+    core_->peer_message(m.src, raft::Message{}, now());
     return;
   }
-  auto p = raft_->propose(kv::encode(cmd));
-  proposals_[p->index] = PendingProposal{
-      p->term, to, type, Clock::now() + std::chrono::milliseconds(2 * opts_.forward_timeout_ms)};
-}
-
-void Node::forward(const Message& m, const std::string& leader, bool mutating) {
-  int64_t id = next_msg_id_++;
-  Json body = make_body("fwd", std::nullopt, id);
-  body["client"] = m.src;
-  body["req"] = m.body;
-  send(leader, std::move(body));
-  forwards_[id] =
-      PendingForward{m.src, *m.msg_id(), mutating,
-                     Clock::now() + std::chrono::milliseconds(opts_.forward_timeout_ms)};
-}
-
-void Node::handle_forward(const Message& m) {
-  auto req = m.body.find("req");
-  auto client = m.body.find("client");
-  auto id = m.msg_id();
-  if (req == m.body.end() || !req->is_object() || client == m.body.end() || !client->is_string() ||
-      !id) {
-    std::cerr << "raftkv: malformed fwd from " << m.src << std::endl;
-    return;
+  const std::string type = m.type();
+  if (type == "raft") {
+    std::string error;
+    auto rm = decode_raft(m, &error);
+    if (!rm) {
+      std::cerr << "raftkv: bad raft message from " << m.src << ": " << error << std::endl;
+      return;
+    }
+    return core_->peer_message(m.src, std::move(*rm), now());
   }
-  Message inner{client->get<std::string>(), id_, *req};
-  ReplyTo to{inner.src, inner.msg_id().value_or(0), m.src, *id};
-  if (!is_client_op(inner.type())) {
-    return reply_error(to, ErrorCode::kNotSupported, "only read, write and cas are forwarded");
+  if (type == "fwd") {
+    auto f = decode_forward(m.body);
+    if (!f) {
+      std::cerr << "raftkv: malformed fwd from " << m.src << std::endl;
+      return;
+    }
+    return core_->peer_message(m.src, std::move(*f), now());
   }
-  handle_client(inner, to);
-}
-
-void Node::handle_forward_reply(const Message& m) {
-  auto irt = m.in_reply_to();
-  auto rep = m.body.find("reply");
-  if (!irt || rep == m.body.end() || !rep->is_object() || !rep->contains("type")) {
+  auto r = decode_forward_reply(m.body);
+  if (!r) {
     std::cerr << "raftkv: malformed fwd_ok from " << m.src << std::endl;
     return;
   }
-  auto it = forwards_.find(*irt);
-  if (it == forwards_.end()) return;  // already timed out
-  ReplyTo to{it->second.client, it->second.client_msg_id, {}, 0};
-  forwards_.erase(it);
-  reply(to, *rep);
+  core_->peer_message(m.src, std::move(*r), now());
 }
 
-void Node::expire_forwards() {
-  auto now = Clock::now();
-  for (auto it = forwards_.begin(); it != forwards_.end();) {
-    if (it->second.deadline > now) {
-      ++it;
-      continue;
-    }
-    ReplyTo to{it->second.client, it->second.client_msg_id, {}, 0};
-    if (it->second.mutating) {
-      // The leader may have proposed it: the outcome is unknown.
-      reply_error(to, ErrorCode::kCrash, "forwarded to the leader, no answer: outcome unknown");
-    } else {
-      reply_error(to, ErrorCode::kTemporarilyUnavailable, "read forwarded to the leader timed out");
-    }
-    it = forwards_.erase(it);
-  }
-}
-
-// ---- Raft ---------------------------------------------------------------------
+// ---- time and the Ready loop ----------------------------------------------------
 
 void Node::tick() {
-  if (!raft_ || fatal_) return;
-  raft_->tick();
-  expire_forwards();
-  expire_proposals();
-  expire_snapshots();
-}
-
-void Node::expire_proposals() {
-  // Normally a proposal ends when its index is applied, whoever leads. One
-  // that lingers (this node is cut off) is given up on, indefinitely: it may
-  // still commit.
-  auto now = Clock::now();
-  for (auto it = proposals_.begin(); it != proposals_.end();) {
-    if (it->second.deadline > now) {
-      ++it;
-      continue;
-    }
-    if (it->second.kind == "read") {
-      reply_error(it->second.to, ErrorCode::kTemporarilyUnavailable, "read timed out");
-    } else {
-      reply_error(it->second.to, ErrorCode::kCrash, "not committed in time: outcome unknown");
-    }
-    it = proposals_.erase(it);
-  }
-}
-
-void Node::drive() {
-  if (!raft_ || fatal_) return;
+  if (!core_ || fatal_) return;
   try {
-    while (raft_->has_ready()) {
-      raft::Ready rd = raft_->ready();
-      // Normally everything is durable before any message that depends on
-      // it leaves. A leader whose term and vote are already on disk may send
-      // first (Raft thesis §10.2.1): its appends carry entries it has not
-      // synced yet, but it counts itself towards commit only once they are,
-      // so its fsync overlaps the followers' instead of preceding them.
-      const raft::HardState& on_disk = log_store_->hard_state();
-      bool send_first = raft_->role() == raft::Role::kLeader &&
-                        (!rd.hard_state || (rd.hard_state->term == on_disk.term &&
-                                            rd.hard_state->vote == on_disk.vote));
-      if (send_first) {
-        send_raft(rd.messages);
-        flush_();
-      }
-      log_store_->save(rd.hard_state, rd.entries);
-      if (!send_first) send_raft(rd.messages);
-      for (const raft::ReadState& rs : rd.read_states) ready_reads_.emplace(rs.index, rs.context);
-      serve_reads();
-      if (!rd.committed.empty()) on_committed(rd.committed);
-      for (uint64_t ctx : rd.dropped_reads) {
-        auto it = reads_.find(ctx);
-        if (it == reads_.end()) continue;
-        reply_error(it->second.to, ErrorCode::kTemporarilyUnavailable,
-                    "leadership lost before the read was confirmed");
-        reads_.erase(it);
-      }
-      raft_->advance(rd);
-      serve_reads();
-      if (!rd.committed.empty()) maybe_compact();
-    }
+    core_->tick(now());
   } catch (const storage::StorageError& e) {
     fail_stop(e.what());
   }
 }
 
-void Node::send_raft(const std::vector<raft::Message>& msgs) {
-  for (const raft::Message& rm : msgs) {
-    if (rm.type == raft::MsgType::kSnapshot) {
-      // Raft asks for a snapshot to be sent; the data comes from the KV store.
-      start_snapshot(rm.to);
-      continue;
-    }
-    Json body = make_body("raft", std::nullopt, next_msg_id_++);
-    encode_raft(rm, body);
-    send(rm.to, std::move(body));
+void Node::drive() {
+  if (!core_ || fatal_) return;
+  try {
+    core_->drive();
+  } catch (const storage::StorageError& e) {
+    fail_stop(e.what());
   }
-}
-
-void Node::on_committed(const std::vector<raft::Entry>& entries) {
-  // Reads waiting at an index inside this batch are served right when that
-  // index is applied, so a client that pipelines write, read, write sees
-  // its read between the two writes.
-  size_t begin = 0;
-  while (begin < entries.size()) {
-    size_t end = entries.size();
-    if (!ready_reads_.empty()) {
-      uint64_t next_read = ready_reads_.begin()->first;
-      if (next_read >= entries[begin].index && next_read < entries.back().index) {
-        end = begin + (next_read - entries[begin].index) + 1;
-      }
-    }
-    apply_chunk(std::span(entries).subspan(begin, end - begin));
-    serve_reads();
-    begin = end;
-  }
-}
-
-void Node::apply_chunk(std::span<const raft::Entry> entries) {
-  std::vector<kv::Result> results = sm_->apply_range(entries);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    auto it = proposals_.find(entries[i].index);
-    if (it == proposals_.end()) continue;
-    PendingProposal p = std::move(it->second);
-    proposals_.erase(it);
-    if (p.term != entries[i].term) {
-      // Another leader's entry won this index, so ours can never commit.
-      reply_error(p.to, ErrorCode::kTemporarilyUnavailable,
-                  "leadership changed; the request was not applied");
-      continue;
-    }
-    const kv::Result& r = results[i];
-    switch (r.code) {
-      case kv::Result::Code::kOk: {
-        if (p.kind == "read") {
-          reply_read(p.to, r.current);
-          break;
-        }
-        Json payload = Json::object();
-        payload["type"] = p.kind + "_ok";
-        reply(p.to, std::move(payload));
-        break;
-      }
-      case kv::Result::Code::kKeyDoesNotExist:
-        reply_error(p.to, ErrorCode::kKeyDoesNotExist, "key does not exist");
-        break;
-      case kv::Result::Code::kPreconditionFailed:
-        reply_error(p.to, ErrorCode::kPreconditionFailed,
-                    fmt::format("expected a different value; current value is {}", r.current));
-        break;
-      case kv::Result::Code::kInvalidCommand:
-        reply_error(p.to, ErrorCode::kCrash, "command could not be decoded");
-        break;
-    }
-  }
-}
-
-void Node::serve_reads() {
-  uint64_t applied = sm_->applied_index();
-  while (!ready_reads_.empty() && ready_reads_.begin()->first <= applied) {
-    uint64_t ctx = ready_reads_.begin()->second;
-    ready_reads_.erase(ready_reads_.begin());
-    auto it = reads_.find(ctx);
-    if (it == reads_.end()) continue;
-    reply_read(it->second.to, sm_->read(it->second.key));
-    reads_.erase(it);
-  }
-}
-
-void Node::reply_read(const ReplyTo& to, const std::optional<std::string>& value) {
-  if (!value) return reply_error(to, ErrorCode::kKeyDoesNotExist, "key does not exist");
-  Json payload = Json::object();
-  payload["type"] = "read_ok";
-  payload["value"] = Json::parse(*value);
-  reply(to, std::move(payload));
-}
-
-// ---- compaction and snapshots ---------------------------------------------
-
-void Node::maybe_compact() {
-  uint64_t applied = sm_->applied_index();
-  uint64_t first = raft_->log().first_index();
-  if (applied < first || applied - first + 1 <= opts_.compact_threshold) return;
-  uint64_t upto = applied;
-  if (raft_->role() == raft::Role::kLeader) {
-    // Keep what live followers still need, within the lag bound.
-    for (const auto& [id, pr] : raft_->progress()) {
-      if (pr.recent_active) upto = std::min(upto, pr.match);
-    }
-    if (applied > opts_.compact_max_lag) upto = std::max(upto, applied - opts_.compact_max_lag);
-  }
-  if (upto < first) return;
-  auto term = raft_->log().term_at(upto);
-  if (!term) return;
-  // The KV store must hold everything the deleted entries did, durably.
-  kv_store_->sync();
-  log_store_->compact(upto, *term);
-  raft_->compact(upto);
-  ++compactions_;
-}
-
-void Node::start_snapshot(const std::string& to) {
-  snapshot_senders_.erase(to);
-  auto it = snapshot_senders_
-                .emplace(to, SnapshotSender(kv_store_->read_snapshot(), opts_.snapshot_chunk_bytes))
-                .first;
-  std::cerr << fmt::format("raftkv {}: sending snapshot at index {} to {}", id_, it->second.index(),
-                           to)
-            << std::endl;
-  ++snapshots_sent_;
-  send_snapshot_chunk(to);
-}
-
-void Node::send_snapshot_chunk(const std::string& to) {
-  SnapshotSender& s = snapshot_senders_.at(to);
-  Json body = make_body("snap", std::nullopt, next_msg_id_++);
-  s.fill_next_chunk(raft_->term(), body);
-  s.deadline = Clock::now() + std::chrono::milliseconds(opts_.snapshot_timeout_ms);
-  send(to, std::move(body));
-}
-
-void Node::handle_snapshot_ack(const Message& m) {
-  auto it = snapshot_senders_.find(m.src);
-  auto seq = m.body.find("seq");
-  auto ok = m.body.find("ok");
-  if (it == snapshot_senders_.end() || seq == m.body.end() || !seq->is_number_unsigned() ||
-      ok == m.body.end() || !ok->is_boolean()) {
-    return;
-  }
-  if (!ok->get<bool>()) {
-    snapshot_senders_.erase(it);
-    raft_->report_snapshot(m.src, false);
-    return;
-  }
-  if (!it->second.awaiting(seq->get<uint64_t>())) return;  // a duplicate
-  if (it->second.finished()) {
-    snapshot_senders_.erase(it);
-    raft_->report_snapshot(m.src, true);
-    return;
-  }
-  send_snapshot_chunk(m.src);
-}
-
-void Node::expire_snapshots() {
-  auto now = Clock::now();
-  for (auto it = snapshot_senders_.begin(); it != snapshot_senders_.end();) {
-    if (it->second.deadline > now) {
-      ++it;
-      continue;
-    }
-    std::cerr << "raftkv " << id_ << ": snapshot to " << it->first << " timed out" << std::endl;
-    raft_->report_snapshot(it->first, false);
-    it = snapshot_senders_.erase(it);
-  }
-}
-
-void Node::handle_snapshot_chunk(const Message& m) {
-  const Json& b = m.body;
-  auto u64 = [&](const char* f) -> std::optional<uint64_t> {
-    auto it = b.find(f);
-    if (it == b.end() || !it->is_number_unsigned()) return std::nullopt;
-    return it->get<uint64_t>();
-  };
-  auto term = u64("term"), seq = u64("seq"), index = u64("index"), lt = u64("lt");
-  auto last = b.find("last");
-  auto kv = b.find("kv");
-  std::optional<KvPairs> pairs;
-  if (kv != b.end()) pairs = parse_chunk(*kv);
-  if (!term || !seq || !index || !lt || last == b.end() || !last->is_boolean() || !pairs) {
-    std::cerr << "raftkv: malformed snap from " << m.src << std::endl;
-    return;
-  }
-  auto ack = [&](bool ok) {
-    Json body = make_body("snap_ack", std::nullopt, next_msg_id_++);
-    body["term"] = raft_->term();
-    body["seq"] = *seq;
-    body["ok"] = ok;
-    send(m.src, std::move(body));
-  };
-  if (*term < raft_->term()) return ack(false);  // from a deposed leader
-  if (*seq == 0) {
-    snapshot_receiver_ = SnapshotReceiver{*term, *index, *lt, 0, {}};
-  }
-  SnapshotReceiver* r = snapshot_receiver_ ? &*snapshot_receiver_ : nullptr;
-  if (!r || r->term != *term || r->index != *index || r->next_seq != *seq) return ack(false);
-  r->next_seq++;
-  std::move(pairs->begin(), pairs->end(), std::back_inserter(r->pairs));
-  if (!last->get<bool>()) return ack(true);
-
-  if (r->index > raft_->commit_index()) {
-    // Atomic in the KV store first; if we crash before the log is reset,
-    // start-up sees applied > last index and finishes the reset.
-    kv_store_->install_snapshot(r->pairs, r->index, r->log_term);
-    log_store_->reset_to_snapshot(r->index, r->log_term,
-                                  raft::HardState{raft_->term(), raft_->vote(), r->index});
-    raft_->restore(r->index, r->log_term);
-    ready_reads_.clear();
-    ++snapshots_installed_;
-    std::cerr << fmt::format("raftkv {}: installed snapshot at index {} ({} keys)", id_, r->index,
-                             r->pairs.size())
-              << std::endl;
-  }
-  snapshot_receiver_.reset();
-  ack(true);
 }
 
 size_t Node::pending() const {
-  return proposals_.size() + reads_.size() + forwards_.size();
+  return core_ ? core_->pending() : 0;
 }
 
 std::string Node::stats() const {
-  if (!raft_) return "not initialised";
-  return fmt::format(
-      "role={} term={} commit={} applied={} first={} last={} syncs={} synced_entries={} "
-      "pending={} compactions={} snapshots_sent={} snapshots_installed={}",
-      raft::to_string(raft_->role()), raft_->term(), raft_->commit_index(), raft_->applied_index(),
-      raft_->log().first_index(), raft_->log().last_index(), log_store_->syncs(),
-      log_store_->synced_entries(), pending(), compactions_, snapshots_sent_, snapshots_installed_);
+  if (!core_) return "not initialised";
+  return core_->stats();
 }
 
 }  // namespace raftkv::maelstrom

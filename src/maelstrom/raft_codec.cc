@@ -8,7 +8,7 @@ namespace {
 constexpr std::array<raft::MsgType, 10> kTypes = {
     raft::MsgType::kAppend,      raft::MsgType::kAppendResp,    raft::MsgType::kVote,
     raft::MsgType::kVoteResp,    raft::MsgType::kPreVote,       raft::MsgType::kPreVoteResp,
-    raft::MsgType::kHeartbeat,   raft::MsgType::kHeartbeatResp, raft::MsgType::kSnapshot,
+    raft::MsgType::kHeartbeat,   raft::MsgType::kHeartbeatResp, raft::MsgType::kSnapshotChunk,
     raft::MsgType::kSnapshotResp};
 
 bool get_u64(const Json& body, const char* name, uint64_t* out) {
@@ -34,6 +34,8 @@ void encode_raft(const raft::Message& m, Json& body) {
   if (m.reject_hint) body["hint"] = m.reject_hint;
   if (m.conflict_term) body["ct"] = m.conflict_term;
   if (m.context) body["ctx"] = m.context;
+  if (m.last) body["last"] = true;
+  if (!m.data.empty()) body["d"] = m.data;
   if (!m.entries.empty()) {
     // Entries follow index+1, index+2, ...; each is [term, type, data].
     Json ents = Json::array();
@@ -72,6 +74,16 @@ std::optional<raft::Message> decode_raft(const Message& msg, std::string* error)
   }
   auto rej = b.find("rej");
   m.reject = rej != b.end() && rej->is_boolean() && rej->get<bool>();
+  auto last = b.find("last");
+  m.last = last != b.end() && last->is_boolean() && last->get<bool>();
+  auto data = b.find("d");
+  if (data != b.end()) {
+    if (!data->is_string()) {
+      *error = "raft message data is not a string";
+      return std::nullopt;
+    }
+    m.data = data->get<std::string>();
+  }
   auto ents = b.find("e");
   if (ents != b.end()) {
     if (!ents->is_array()) {

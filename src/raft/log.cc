@@ -10,6 +10,7 @@ RaftLog::RaftLog(uint64_t base_index, uint64_t base_term, std::vector<Entry> ent
       base_term_(base_term),
       entries_(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end())) {
   stable_ = last_index();
+  for (const Entry& e : entries_) bytes_ += e.data.size();
 }
 
 std::optional<uint64_t> RaftLog::term_at(uint64_t index) const {
@@ -32,9 +33,12 @@ uint64_t RaftLog::append_from_leader(uint64_t prev, const std::vector<Entry>& en
     if (t) {
       // Conflict: a suffix from an old term is overwritten. Committed entries
       // never conflict, so this never truncates below the commit index.
-      entries_.erase(entries_.begin() + static_cast<long>(e.index - first_index()), entries_.end());
+      auto from = entries_.begin() + static_cast<long>(e.index - first_index());
+      for (auto it = from; it != entries_.end(); ++it) bytes_ -= it->data.size();
+      entries_.erase(from, entries_.end());
       stable_ = std::min(stable_, e.index - 1);
     }
+    bytes_ += e.data.size();
     entries_.push_back(e);
   }
   return last_new;
@@ -42,6 +46,7 @@ uint64_t RaftLog::append_from_leader(uint64_t prev, const std::vector<Entry>& en
 
 void RaftLog::append(Entry e) {
   assert(e.index == last_index() + 1);
+  bytes_ += e.data.size();
   entries_.push_back(std::move(e));
 }
 
@@ -74,12 +79,15 @@ void RaftLog::compact_to(uint64_t index) {
   if (index <= base_index_) return;
   index = std::min({index, stable_, last_index()});
   base_term_ = *term_at(index);
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(index - base_index_));
+  auto end = entries_.begin() + static_cast<long>(index - base_index_);
+  for (auto it = entries_.begin(); it != end; ++it) bytes_ -= it->data.size();
+  entries_.erase(entries_.begin(), end);
   base_index_ = index;
 }
 
 void RaftLog::reset_to_snapshot(uint64_t index, uint64_t term) {
   entries_.clear();
+  bytes_ = 0;
   base_index_ = index;
   base_term_ = term;
   stable_ = index;

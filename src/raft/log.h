@@ -21,6 +21,8 @@ class RaftLog {
   uint64_t last_term() const { return term_at(last_index()).value_or(0); }
   uint64_t base_index() const { return base_index_; }
   uint64_t base_term() const { return base_term_; }
+  // Bytes of entry data held in memory (for compaction by size).
+  uint64_t bytes() const { return bytes_; }
   // Entries up to here are on disk.
   uint64_t stable_index() const { return stable_; }
 
@@ -61,6 +63,7 @@ class RaftLog {
   uint64_t base_term_;
   std::deque<Entry> entries_;
   uint64_t stable_;
+  uint64_t bytes_ = 0;
 };
 
 }  // namespace raftkv::raft

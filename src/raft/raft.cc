@@ -39,6 +39,8 @@ const char* to_string(MsgType t) {
       return "hb_resp";
     case MsgType::kSnapshot:
       return "snap";
+    case MsgType::kSnapshotChunk:
+      return "snap_chunk";
     case MsgType::kSnapshotResp:
       return "snap_resp";
   }
@@ -212,7 +214,7 @@ void Raft::step(const Message& m) {
     } else if (m.type == MsgType::kPreVoteResp && !m.reject) {
       // Carries the term we would campaign in; counted below.
     } else if (m.type == MsgType::kAppend || m.type == MsgType::kHeartbeat ||
-               m.type == MsgType::kSnapshot) {
+               m.type == MsgType::kSnapshotChunk) {
       become_follower(m.term, m.from);
     } else {
       become_follower(m.term, "");
@@ -222,6 +224,10 @@ void Raft::step(const Message& m) {
       // A stale leader: tell it our term so it steps down (it may be cut off
       // from everyone but us, and with pre-vote nobody else would tell it).
       send(Message{.type = MsgType::kAppendResp, .to = m.from});
+    } else if (m.type == MsgType::kSnapshotChunk) {
+      // A deposed leader's transfer: refuse it, and tell it our term.
+      send(Message{
+          .type = MsgType::kSnapshotResp, .to = m.from, .reject = true, .context = m.context});
     } else if (m.type == MsgType::kPreVote) {
       send(Message{.type = MsgType::kPreVoteResp, .to = m.from, .reject = true});
     }
@@ -283,7 +289,9 @@ void Raft::step_candidate(const Message& m) {
   switch (m.type) {
     case MsgType::kAppend:
     case MsgType::kHeartbeat:
+    case MsgType::kSnapshotChunk:
       become_follower(m.term, m.from);
+      if (m.type == MsgType::kSnapshotChunk) return handle_snapshot_chunk(m);
       return m.type == MsgType::kAppend ? handle_append(m) : handle_heartbeat(m);
     case MsgType::kPreVoteResp:
       if (role_ == Role::kPreCandidate) poll_votes(m);
@@ -306,6 +314,10 @@ void Raft::step_follower(const Message& m) {
       election_elapsed_ = 0;
       leader_ = m.from;
       return handle_heartbeat(m);
+    case MsgType::kSnapshotChunk:
+      election_elapsed_ = 0;
+      leader_ = m.from;
+      return handle_snapshot_chunk(m);
     default:
       return;
   }
@@ -356,6 +368,8 @@ void Raft::step_leader(const Message& m) {
       return handle_append_resp(m);
     case MsgType::kHeartbeatResp:
       return handle_heartbeat_resp(m);
+    case MsgType::kSnapshotResp:
+      return handle_snapshot_resp(m);
     default:
       return;
   }
@@ -530,6 +544,7 @@ void Raft::drop_reads() {
 
 bool Raft::has_ready() const {
   return pending_broadcast_ || pending_read_broadcast_ || !msgs_.empty() ||
+         !staged_chunks_.empty() || install_.has_value() ||
          HardState{term_, vote_, commit_} != persisted_hs_ ||
          log_.last_index() > log_.stable_index() ||
          applied_ < std::min(commit_, log_.stable_index()) || !read_states_.empty() ||
@@ -556,6 +571,10 @@ Ready Raft::ready() {
   read_states_.clear();
   r.dropped_reads = std::move(dropped_reads_);
   dropped_reads_.clear();
+  r.snapshot_chunks = std::move(staged_chunks_);
+  staged_chunks_.clear();
+  r.install_snapshot = install_;
+  install_.reset();
   return r;
 }
 
@@ -581,6 +600,53 @@ void Raft::restore(uint64_t index, uint64_t term) {
   commit_ = applied_ = index;
   persisted_hs_ = HardState{term_, vote_, commit_};
   if (!leader_.empty()) send(Message{.type = MsgType::kAppendResp, .to = leader_, .index = index});
+}
+
+// Chunks are accepted only in order, within one transfer, from the leader
+// of the current term (step() has already refused older terms and made us
+// its follower). Each accepted chunk is staged by the driver before the
+// Ready's messages go out, so the acknowledgement follows the data.
+void Raft::handle_snapshot_chunk(const Message& m) {
+  auto refuse = [&] {
+    send(Message{
+        .type = MsgType::kSnapshotResp, .to = m.from, .reject = true, .context = m.context});
+  };
+  if (m.context == 0) {
+    incoming_.reset();
+    if (m.index <= commit_) {
+      // We already have everything it holds: say how far we are instead.
+      refuse();
+      send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = commit_});
+      return;
+    }
+    incoming_ = Incoming{m.from, m.term, m.index, m.log_term, 0};
+  }
+  if (!incoming_ || incoming_->from != m.from || incoming_->term != m.term ||
+      incoming_->index != m.index || incoming_->log_term != m.log_term) {
+    return refuse();
+  }
+  if (m.context < incoming_->next_seq) return;  // a duplicate, already acknowledged
+  if (m.context > incoming_->next_seq) {
+    incoming_.reset();
+    return refuse();
+  }
+  staged_chunks_.push_back(SnapshotChunk{m.index, m.log_term, m.context, m.last, m.data});
+  ++incoming_->next_seq;
+  send(Message{.type = MsgType::kSnapshotResp, .to = m.from, .context = m.context});
+  if (!m.last) return;
+  incoming_.reset();
+  if (m.index <= commit_) {
+    // Appends overtook the transfer; the staged copy is not needed.
+    send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = commit_});
+    return;
+  }
+  restore(m.index, m.log_term);
+  install_ = Ready::Install{m.index, m.log_term, persisted_hs_};
+}
+
+void Raft::handle_snapshot_resp(const Message& m) {
+  // Progress on a transfer is the driver's to pace; a refusal ends it.
+  if (m.reject) report_snapshot(m.from, false);
 }
 
 void Raft::report_snapshot(const NodeId& to, bool ok) {

@@ -52,9 +52,22 @@ struct Ready {
   std::vector<Entry> committed;  // apply in order
   std::vector<ReadState> read_states;
   std::vector<uint64_t> dropped_reads;  // contexts of reads that will never be served here
+  // Follower: chunks of an incoming snapshot to stage, in order, before
+  // anything else in this Ready.
+  std::vector<SnapshotChunk> snapshot_chunks;
+  // Follower: the staged snapshot is complete; install it (the KV store
+  // becomes it, the log restarts at its point) before persisting or sending
+  // anything else in this Ready. Raft already restored its own log to it.
+  struct Install {
+    uint64_t index = 0;
+    uint64_t term = 0;
+    HardState hard_state;  // to write with the log's reset
+  };
+  std::optional<Install> install_snapshot;
   bool empty() const {
     return !hard_state && entries.empty() && messages.empty() && committed.empty() &&
-           read_states.empty() && dropped_reads.empty();
+           read_states.empty() && dropped_reads.empty() && snapshot_chunks.empty() &&
+           !install_snapshot;
   }
 };
 
@@ -81,8 +94,9 @@ class Raft {
 
   // Log compaction: the state machine is durable up to `index` (<= applied).
   void compact(uint64_t index);
-  // Follower: the driver installed a snapshot of the state machine at
-  // index/term (and reset the durable log to it); the log restarts there.
+  // Follower: the log restarts at a snapshot point (index/term) that the
+  // driver has made the state machine's. Normally reached by stepping
+  // kSnapshotChunk messages, which put the install in a Ready.
   void restore(uint64_t index, uint64_t term);
   // Leader: the driver finished (ok) or gave up on sending a snapshot.
   void report_snapshot(const NodeId& to, bool ok);
@@ -119,6 +133,8 @@ class Raft {
   void handle_heartbeat(const Message& m);
   void handle_append_resp(const Message& m);
   void handle_heartbeat_resp(const Message& m);
+  void handle_snapshot_chunk(const Message& m);
+  void handle_snapshot_resp(const Message& m);
 
   void send(Message m);
   void send_append(const NodeId& to, bool allow_empty);
@@ -157,6 +173,16 @@ class Raft {
   std::deque<PendingRead> reads_;
   uint64_t read_round_ = 0;
   bool pending_read_broadcast_ = false;
+
+  // Follower: the snapshot transfer being received (from the leader of
+  // `term`), and the chunks accepted since the last Ready.
+  struct Incoming {
+    NodeId from;
+    uint64_t term = 0, index = 0, log_term = 0, next_seq = 0;
+  };
+  std::optional<Incoming> incoming_;
+  std::vector<SnapshotChunk> staged_chunks_;
+  std::optional<Ready::Install> install_;
 
   std::vector<Message> msgs_;
   std::vector<ReadState> read_states_;

@@ -33,9 +33,11 @@ enum class MsgType : uint8_t {
   kPreVoteResp,
   kHeartbeat,      // commit; context: newest read-index round
   kHeartbeatResp,  // context: echoed
-  kSnapshot,       // leader to its driver: stream a snapshot to `to` (the data travels
-                   // outside Raft; see maelstrom/snapshot_transfer.h)
-  kSnapshotResp,   // reserved: a follower acknowledges an installed snapshot with kAppendResp
+  kSnapshot,       // leader to its driver: stream a snapshot (index/log_term) to `to`
+  kSnapshotResp,   // context: the chunk acknowledged; reject: the transfer is refused
+  kSnapshotChunk,  // index/log_term: the snapshot point; context: chunk number from 0;
+                   // last; data: the chunk (opaque to Raft). The driver sends these for
+                   // a kSnapshot, in the leader's term.
 };
 
 const char* to_string(MsgType t);
@@ -56,6 +58,8 @@ struct Message {
   uint64_t reject_hint = 0;
   uint64_t conflict_term = 0;
   uint64_t context = 0;
+  bool last = false;   // kSnapshotChunk: the final chunk
+  std::string data{};  // kSnapshotChunk: opaque payload
 
   friend bool operator==(const Message&, const Message&) = default;
 };
@@ -67,6 +71,16 @@ struct HardState {
   uint64_t commit = 0;
 
   friend bool operator==(const HardState&, const HardState&) = default;
+};
+
+// A snapshot chunk the driver must stage, before sending the Ready's
+// messages (one of which acknowledges it).
+struct SnapshotChunk {
+  uint64_t index = 0;  // snapshot point
+  uint64_t term = 0;
+  uint64_t seq = 0;  // 0 starts a new transfer
+  bool last = false;
+  std::string data;
 };
 
 // A linearizable read may be served once the state machine has applied

@@ -5,14 +5,16 @@
 
 #include "storage/crc32c.h"
 #include "storage/encoding.h"
-#include "storage/log_store.h"
+#include "storage/log_store.h"  // sync_parent_dirs
 
 namespace raftkv::storage {
 namespace {
 
-// Data keys live under "d", metadata under "m", so a user key can never
-// collide with the applied index.
+// Data keys live under "d/", metadata under "m/", so a user key can never
+// collide with the applied record. "d0" is the first key after every "d/".
 constexpr char kAppliedKey[] = "m/applied";
+constexpr char kDataBegin[] = "d/";
+constexpr char kDataEnd[] = "d0";
 
 std::string data_key(const std::string& key) {
   return "d/" + key;
@@ -27,8 +29,32 @@ std::string seal(const std::string& key, const std::string& value) {
   return v;
 }
 
+std::string unseal(const std::string& key, std::string_view v) {
+  if (v.size() < 4 || get_u32(v) != crc32c(v.substr(4), crc32c(key))) {
+    throw StorageError(fmt::format("kv store: checksum mismatch in the value of key {}", key));
+  }
+  return std::string(v.substr(4));
+}
+
 void check(const rocksdb::Status& s, const char* what) {
   if (!s.ok()) throw StorageError(fmt::format("kv store: {}: {}", what, s.ToString()));
+}
+
+struct AppliedRecord {
+  uint64_t index = 0, term = 0;
+  int slot = 0;
+};
+
+// index(8) term(8) [slot(1)] crc32c(4); records without the slot byte were
+// written before snapshots streamed into a second slot, and mean slot 0.
+AppliedRecord decode_applied(std::string_view v) {
+  if ((v.size() != 20 && v.size() != 21) ||
+      crc32c(v.substr(0, v.size() - 4)) != get_u32(v.substr(v.size() - 4))) {
+    throw StorageError("kv store: applied index checksum mismatch");
+  }
+  AppliedRecord r{get_u64(v), get_u64(v.substr(8)), v.size() == 21 ? v[16] : 0};
+  if (r.slot != 0 && r.slot != 1) throw StorageError("kv store: applied record names no slot");
+  return r;
 }
 
 }  // namespace
@@ -36,123 +62,183 @@ void check(const rocksdb::Status& s, const char* what) {
 KvStore::KvStore(const std::string& dir) {
   rocksdb::Options opts;
   opts.create_if_missing = true;
+  opts.create_missing_column_families = true;
   opts.max_background_jobs = 2;
   opts.keep_log_file_num = 2;
+  // A snapshot streams through the WAL; bounding it makes both slots flush
+  // and old WAL files go.
+  opts.max_total_wal_size = 64 << 20;
   // As the log store (log_store.cc): a torn tail is a crash artifact, any
   // other WAL damage is corruption and fails the open.
   opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   opts.track_and_verify_wals_in_manifest = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                      {"slot1", {}}};
   rocksdb::DB* raw = nullptr;
-  check(rocksdb::DB::Open(opts, dir, &raw), "open");
+  check(rocksdb::DB::Open(opts, dir, cfs, &handles_, &raw), "open");
   db_.reset(raw);
-  sync_parent_dirs(dir);
-  std::string v;
-  rocksdb::Status s = db_->Get({}, kAppliedKey, &v);
-  if (s.ok()) {
-    if (v.size() != 20 ||
-        crc32c(std::string_view(v).substr(0, 16)) != get_u32(std::string_view(v).substr(16))) {
-      throw StorageError("kv store: applied index checksum mismatch");
+  try {
+    sync_parent_dirs(dir);
+    std::string v;
+    rocksdb::Status s = db_->Get({}, kAppliedKey, &v);
+    if (s.ok()) {
+      AppliedRecord r = decode_applied(v);
+      applied_ = r.index;
+      applied_term_ = r.term;
+      live_ = r.slot;
+    } else if (!s.IsNotFound()) {
+      check(s, "read applied index");
     }
-    applied_ = get_u64(v);
-    applied_term_ = get_u64(std::string_view(v).substr(8));
-  } else if (!s.IsNotFound()) {
-    check(s, "read applied index");
+  } catch (...) {
+    // The handles must go before the DB does.
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    throw;
   }
 }
 
-KvStore::~KvStore() = default;
+KvStore::~KvStore() {
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+}
 
 std::optional<std::string> KvStore::get(const std::string& key) {
   std::string v;
-  rocksdb::Status s = db_->Get({}, data_key(key), &v);
+  rocksdb::Status s = db_->Get({}, slot_cf(live_), data_key(key), &v);
   if (s.IsNotFound()) return std::nullopt;
   check(s, "get");
-  if (v.size() < 4 || get_u32(v) != crc32c(std::string_view(v).substr(4), crc32c(key))) {
-    throw StorageError(fmt::format("kv store: checksum mismatch in the value of key {}", key));
-  }
-  return v.substr(4);
+  return unseal(key, v);
 }
 
-// Adds the puts and the applied point (checksummed) to one batch, so they
-// land atomically.
-static void add_to_batch(rocksdb::WriteBatch& batch,
-                         const std::vector<std::pair<std::string, std::string>>& puts,
-                         uint64_t index, uint64_t term) {
-  for (const auto& [k, v] : puts) check(batch.Put(data_key(k), seal(k, v)), "batch put");
+void KvStore::write_applied(rocksdb::WriteBatch& batch, uint64_t index, uint64_t term, int slot) {
   std::string a;
   put_u64(a, index);
   put_u64(a, term);
+  a.push_back(static_cast<char>(slot));
   put_u32(a, crc32c(a));
   check(batch.Put(kAppliedKey, a), "batch put");
 }
 
-void KvStore::apply(const std::vector<std::pair<std::string, std::string>>& puts, uint64_t applied,
-                    uint64_t applied_term) {
+void KvStore::apply(const KvPairs& puts, uint64_t applied, uint64_t applied_term) {
   rocksdb::WriteBatch batch;
-  add_to_batch(batch, puts, applied, applied_term);
+  for (const auto& [k, v] : puts) check(batch.Put(slot_cf(live_), data_key(k), seal(k, v)), "put");
+  write_applied(batch, applied, applied_term, live_);
   check(db_->Write({}, &batch), "write");
   applied_ = applied;
   applied_term_ = applied_term;
 }
 
-std::unique_ptr<KvStore::SnapshotReader> KvStore::read_snapshot() {
-  auto r = std::unique_ptr<SnapshotReader>(new SnapshotReader());
-  r->db_ = db_.get();
-  r->snap_ = db_->GetSnapshot();
-  rocksdb::ReadOptions ro;
-  ro.snapshot = r->snap_;
-  std::string v;
-  rocksdb::Status s = db_->Get(ro, kAppliedKey, &v);
-  if (!s.IsNotFound()) {
-    check(s, "snapshot applied index");
-    r->index_ = get_u64(v);
-    r->term_ = get_u64(std::string_view(v).substr(8));
-  }
-  r->it_.reset(db_->NewIterator(ro));
-  r->it_->Seek("d/");
-  return r;
-}
-
-KvStore::SnapshotReader::~SnapshotReader() {
-  it_.reset();
-  if (snap_) db_->ReleaseSnapshot(snap_);
-}
-
-std::vector<std::pair<std::string, std::string>> KvStore::SnapshotReader::next_chunk(
-    size_t max_bytes) {
-  std::vector<std::pair<std::string, std::string>> out;
-  size_t bytes = 0;
-  for (; it_->Valid() && bytes < max_bytes; it_->Next()) {
-    std::string_view k = it_->key().ToStringView();
-    if (k.substr(0, 2) != "d/") break;
-    std::string key(k.substr(2));
-    std::string_view v = it_->value().ToStringView();
-    if (v.size() < 4 || get_u32(v) != crc32c(v.substr(4), crc32c(key))) {
-      throw StorageError(fmt::format("kv store: checksum mismatch in the value of key {}", key));
-    }
-    bytes += key.size() + v.size();
-    out.emplace_back(std::move(key), std::string(v.substr(4)));
-  }
-  check(it_->status(), "snapshot scan");
-  if (!it_->Valid() || !it_->key().starts_with("d/")) done_ = true;
-  return out;
-}
-
-void KvStore::install_snapshot(const std::vector<std::pair<std::string, std::string>>& pairs,
-                               uint64_t index, uint64_t term) {
-  rocksdb::WriteBatch batch;
-  // "d0" is the first key after every "d/..." key.
-  check(batch.DeleteRange(db_->DefaultColumnFamily(), "d/", "d0"), "snapshot clear");
-  add_to_batch(batch, pairs, index, term);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  check(db_->Write(wo, &batch), "install snapshot");
-  applied_ = index;
-  applied_term_ = term;
-}
-
 void KvStore::sync() {
   check(db_->SyncWAL(), "sync");
+}
+
+// ---- snapshot reading ---------------------------------------------------------
+
+class KvStore::Reader final : public SnapshotReader {
+ public:
+  Reader(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles) : db_(db) {
+    snap_ = db_->GetSnapshot();
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap_;
+    std::string v;
+    rocksdb::Status s = db_->Get(ro, kAppliedKey, &v);
+    AppliedRecord r;
+    if (!s.IsNotFound()) {
+      check(s, "snapshot applied index");
+      r = decode_applied(v);
+    }
+    index_ = r.index;
+    term_ = r.term;
+    it_.reset(db_->NewIterator(ro, handles[r.slot]));
+    it_->Seek(kDataBegin);
+    done_ = !it_->Valid() || !it_->key().starts_with(kDataBegin);
+  }
+  ~Reader() override {
+    it_.reset();
+    db_->ReleaseSnapshot(snap_);
+  }
+  uint64_t index() const override { return index_; }
+  uint64_t term() const override { return term_; }
+  bool done() const override { return done_; }
+
+  KvPairs next_chunk(size_t max_bytes) override {
+    KvPairs out;
+    size_t bytes = 0;
+    for (; !done_ && bytes < max_bytes; it_->Next()) {
+      if (!it_->Valid() || !it_->key().starts_with(kDataBegin)) break;
+      std::string key(it_->key().ToStringView().substr(2));
+      std::string value = unseal(key, it_->value().ToStringView());
+      bytes += key.size() + value.size();
+      out.emplace_back(std::move(key), std::move(value));
+    }
+    check(it_->status(), "snapshot scan");
+    if (!it_->Valid() || !it_->key().starts_with(kDataBegin)) done_ = true;
+    return out;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_ = nullptr;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  uint64_t index_ = 0, term_ = 0;
+  bool done_ = false;
+};
+
+std::unique_ptr<KvStorage::SnapshotReader> KvStore::read_snapshot() {
+  return std::make_unique<Reader>(db_.get(), handles_);
+}
+
+// ---- snapshot installing --------------------------------------------------------
+
+class KvStore::Writer final : public SnapshotWriter {
+ public:
+  Writer(KvStore& store, uint64_t index, uint64_t term)
+      : store_(store), index_(index), term_(term), generation_(++store.writer_generation_) {
+    slot_ = 1 - store_.live_;
+    // Whatever an abandoned install left in the spare slot goes first.
+    check(store_.db_->DeleteRange({}, store_.slot_cf(slot_), kDataBegin, kDataEnd), "clear slot");
+  }
+  void add(const KvPairs& pairs) override {
+    current();
+    rocksdb::WriteBatch batch;
+    for (const auto& [k, v] : pairs) {
+      check(batch.Put(store_.slot_cf(slot_), data_key(k), seal(k, v)), "put");
+    }
+    check(store_.db_->Write({}, &batch), "snapshot chunk");
+  }
+  void commit() override {
+    current();
+    // Everything added must be durable before the applied record points
+    // at it; then the flip itself is one synced write.
+    check(store_.db_->SyncWAL(), "snapshot sync");
+    rocksdb::WriteBatch batch;
+    store_.write_applied(batch, index_, term_, slot_);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    check(store_.db_->Write(wo, &batch), "snapshot commit");
+    int old = store_.live_;
+    store_.live_ = slot_;
+    store_.applied_ = index_;
+    store_.applied_term_ = term_;
+    // The old map is garbage now; a crash before this is durable only
+    // delays its removal to the next install.
+    check(store_.db_->DeleteRange({}, store_.slot_cf(old), kDataBegin, kDataEnd), "clear old");
+    generation_ = 0;
+  }
+
+ private:
+  void current() const {
+    if (generation_ != store_.writer_generation_) {
+      throw StorageError("kv store: snapshot writer used after it was superseded or committed");
+    }
+  }
+  KvStore& store_;
+  uint64_t index_, term_;
+  uint64_t generation_;
+  int slot_ = 1;
+};
+
+std::unique_ptr<KvStorage::SnapshotWriter> KvStore::begin_snapshot(uint64_t index, uint64_t term) {
+  return std::make_unique<Writer>(*this, index, term);
 }
 
 }  // namespace raftkv::storage

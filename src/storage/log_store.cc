@@ -111,7 +111,14 @@ LogStore::LogStore(const std::string& dir) {
   rocksdb::DB* raw = nullptr;
   check(rocksdb::DB::Open(opts, dir, cfs, &handles_, &raw), "open");
   db_.reset(raw);
-  sync_parent_dirs(dir);
+  try {
+    sync_parent_dirs(dir);
+  } catch (...) {
+    // The handles must go before the DB does.
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    throw;
+  }
   log_cf_ = handles_[1];
   meta_cf_ = handles_[2];
   // save() must know where the log ends even before load() runs, so that

@@ -132,7 +132,7 @@ Flags parse(int argc, char** argv) {
     } else if (a == "--read-via-log") {
       f.base.read_via_log = std::atof(val().c_str());
     } else if (a == "--persist-first") {
-      f.base.leader_sends_before_persist = false;
+      std::cerr << "raft-sim: --persist-first is gone: the core always lets a leader send first\n";
     } else if (a == "--no-pre-vote") {
       f.base.pre_vote = false;
     } else if (a == "--no-check-quorum") {

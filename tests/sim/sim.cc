@@ -11,8 +11,12 @@
 #include <random>
 #include <sstream>
 #include <unordered_map>
+#include <variant>
 
 #include "linearizability/checker.h"
+#include "server/core.h"
+#include "storage/memory_kv_store.h"
+#include "storage/memory_log_store.h"
 
 namespace raftkv::sim {
 
@@ -67,7 +71,6 @@ std::string replay_command(const Options& o, std::string_view binary) {
   if (o.delay_min_ns != d.delay_min_ns || o.delay_max_ns != d.delay_max_ns) {
     s << " --delay-us " << o.delay_min_ns / 1000 << "," << o.delay_max_ns / 1000;
   }
-  if (!o.leader_sends_before_persist) s << " --persist-first";
   if (!o.pre_vote) s << " --no-pre-vote";
   if (!o.check_quorum) s << " --no-check-quorum";
   return s.str();
@@ -84,60 +87,7 @@ struct ClientOp {
   int key = 0;
   int64_t a = 0;  // write: value; cas: from
   int64_t b = 0;  // cas: to
-  bool via_log = false;
 };
-
-// Entry data: "W key value uid", "C key from to uid", "R key uid". The uid
-// makes every command distinct, so two different commands can never look
-// alike to the log-matching and state-machine checks.
-std::string encode(const ClientOp& op, uint64_t uid) {
-  char buf[96];
-  switch (op.f) {
-    case lin::Fn::kWrite:
-      std::snprintf(buf, sizeof buf, "W %d %lld %llu", op.key, static_cast<long long>(op.a),
-                    static_cast<unsigned long long>(uid));
-      break;
-    case lin::Fn::kCas:
-      std::snprintf(buf, sizeof buf, "C %d %lld %lld %llu", op.key, static_cast<long long>(op.a),
-                    static_cast<long long>(op.b), static_cast<unsigned long long>(uid));
-      break;
-    case lin::Fn::kRead:
-      std::snprintf(buf, sizeof buf, "R %d %llu", op.key, static_cast<unsigned long long>(uid));
-      break;
-  }
-  return buf;
-}
-
-std::optional<ClientOp> decode(std::string_view s) {
-  ClientOp op;
-  if (s.size() < 2) return std::nullopt;
-  char c = s[0];
-  std::vector<int64_t> nums;
-  size_t pos = 2;
-  while (pos < s.size()) {
-    int64_t v = 0;
-    auto r = std::from_chars(s.data() + pos, s.data() + s.size(), v);
-    if (r.ec != std::errc()) break;  // the uid (unsigned) may not fit; it is ignored anyway
-    nums.push_back(v);
-    pos = static_cast<size_t>(r.ptr - s.data()) + 1;
-  }
-  if (c == 'W' && nums.size() >= 2) {
-    op.f = lin::Fn::kWrite;
-    op.key = static_cast<int>(nums[0]);
-    op.a = nums[1];
-  } else if (c == 'C' && nums.size() >= 3) {
-    op.f = lin::Fn::kCas;
-    op.key = static_cast<int>(nums[0]);
-    op.a = nums[1];
-    op.b = nums[2];
-  } else if (c == 'R' && nums.size() >= 1) {
-    op.f = lin::Fn::kRead;
-    op.key = static_cast<int>(nums[0]);
-  } else {
-    return std::nullopt;
-  }
-  return op;
-}
 
 struct Reply {
   bool ok = false;
@@ -148,11 +98,11 @@ struct Reply {
 };
 
 struct Packet {
-  enum class Kind : uint8_t { kRaft, kRequest, kReply };
-  Kind kind = Kind::kRaft;
+  enum class Kind : uint8_t { kPeer, kRequest, kReply };
+  Kind kind = Kind::kPeer;
   int from = -1;  // node index, or client index for kRequest
   int to = -1;    // node index, or client index for kReply
-  Message msg;
+  server::PeerMessage peer;
   uint64_t req = 0;
   ClientOp op;
   Reply reply;
@@ -181,30 +131,6 @@ struct Later {
   bool operator()(const Event& a, const Event& b) const {
     return a.time != b.time ? a.time > b.time : a.seq > b.seq;
   }
-};
-
-struct Disk {
-  raft::HardState hs;
-  // The LogStore syncs only when entries, term or vote change; a
-  // commit-only update may be lost in a crash back to this value.
-  uint64_t synced_commit = 0;
-  std::vector<Entry> log;  // log[i - 1] has index i (no compaction in the sim)
-  // The KV store: written after applying, "not synced", so it may lag.
-  std::map<int, int64_t> kv;
-  uint64_t kv_applied = 0;
-};
-
-struct PendingProposal {
-  uint64_t term;
-  int client;
-  uint64_t req;
-  ClientOp op;
-};
-
-struct PendingRead {
-  int client;
-  uint64_t req;
-  int key;
 };
 
 struct SimClient {
@@ -266,27 +192,140 @@ const char* fn_name(lin::Fn f) {
 
 // ---- the simulation ---------------------------------------------------------
 
+// Thrown at an armed crash point inside a node's core; the node is gone.
+struct SimCrash {};
+
 struct Simulation::Impl {
+  struct Node;
+
+  // Everything one node's core touches: its two stores (in memory, with
+  // the RocksDB stores' crash contract), its outbox and the observer hook.
+  // Each call is a point where an armed crash can land, and where the
+  // persistence rules are checked.
+  class Io final : public storage::LogStorage,
+                   public storage::KvStorage,
+                   public server::Outbox,
+                   public server::CoreObserver {
+   public:
+    Io(Impl& sim, int idx) : sim_(sim), idx_(idx) {}
+
+    // LogStorage
+    raft::Restored load() override { return disk().load(); }
+    void save(const std::optional<raft::HardState>& hs,
+              const std::vector<raft::Entry>& entries) override {
+      point("persisting");
+      sim_.check_save(node(), hs, entries);
+      disk().save(hs, entries);
+    }
+    void compact(uint64_t index, uint64_t term) override {
+      point("compacting the log");
+      sim_.check_compact(node(), index, term);
+      disk().compact(index, term);
+    }
+    void reset_to_snapshot(uint64_t index, uint64_t term, const raft::HardState& hs) override {
+      point("resetting the log to a snapshot");
+      disk().reset_to_snapshot(index, term, hs);
+    }
+    std::optional<storage::ClusterIdentity> identity() override { return disk().identity(); }
+    void set_identity(const storage::ClusterIdentity& id) override { disk().set_identity(id); }
+    const raft::HardState& hard_state() const override { return cdisk().hard_state(); }
+    uint64_t first_index() const override { return cdisk().first_index(); }
+    uint64_t last_index() const override { return cdisk().last_index(); }
+    uint64_t syncs() const override { return cdisk().syncs(); }
+    uint64_t synced_entries() const override { return cdisk().synced_entries(); }
+
+    // KvStorage
+    std::optional<std::string> get(const std::string& key) override { return kv().get(key); }
+    uint64_t applied_index() const override { return node().kv_disk.applied_index(); }
+    uint64_t applied_term() const override { return node().kv_disk.applied_term(); }
+    void apply(const storage::KvPairs& puts, uint64_t applied, uint64_t term) override {
+      point("applying");
+      kv().apply(puts, applied, term);
+    }
+    void sync() override {
+      point("syncing the KV store");
+      kv().sync();
+    }
+    std::unique_ptr<SnapshotReader> read_snapshot() override { return kv().read_snapshot(); }
+    std::unique_ptr<SnapshotWriter> begin_snapshot(uint64_t index, uint64_t term) override {
+      point("starting a snapshot install");
+      return std::make_unique<Writer>(*this, kv().begin_snapshot(index, term));
+    }
+
+    // Outbox
+    void send(const raft::NodeId& to, server::PeerMessage m) override {
+      point("sending");
+      sim_.send_peer(node(), to, std::move(m));
+    }
+    void reply(server::RequestId id, server::ClientReply r) override {
+      point("replying");
+      sim_.reply_client(node(), id, std::move(r));
+    }
+
+    // CoreObserver
+    void on_ready(const raft::Raft& r, const raft::Ready& rd) override {
+      sim_.check_ready(node(), r, rd);
+    }
+    void on_apply(std::span<const raft::Entry> entries) override {
+      for (const raft::Entry& e : entries) sim_.check_apply(node(), e);
+    }
+
+   private:
+    class Writer final : public SnapshotWriter {
+     public:
+      Writer(Io& io, std::unique_ptr<SnapshotWriter> w) : io_(io), w_(std::move(w)) {}
+      void add(const storage::KvPairs& pairs) override {
+        io_.point("staging a snapshot chunk");
+        w_->add(pairs);
+      }
+      void commit() override {
+        io_.point("installing a snapshot");
+        w_->commit();
+      }
+
+     private:
+      Io& io_;
+      std::unique_ptr<SnapshotWriter> w_;
+    };
+
+    Node& node() const { return sim_.nodes[idx_]; }
+    storage::MemoryLogStore& disk() { return node().log_disk; }
+    const storage::MemoryLogStore& cdisk() const { return node().log_disk; }
+    storage::MemoryKvStore& kv() { return node().kv_disk; }
+    void point(const char* what) {
+      Node& n = node();
+      if (n.crash_countdown > 0 && --n.crash_countdown == 0) {
+        n.crash_countdown = -1;
+        n.crash_what = what;
+        throw SimCrash{};
+      }
+    }
+
+    Impl& sim_;
+    int idx_;
+  };
+
   struct Node {
     int idx = 0;
     raft::NodeId id;
     bool up = true;
     uint64_t inc = 0;   // incarnation; events of an older one are stale
     double rate = 1.0;  // clock skew: tick period multiplier
-    std::unique_ptr<raft::Raft> raft;
-    Disk disk;
-    std::map<int, int64_t> kv;
-    uint64_t applied = 0;
-    std::map<uint64_t, PendingProposal> proposals;  // by log index
-    std::map<uint64_t, PendingRead> reads;          // by read context
-    std::multimap<uint64_t, uint64_t> ready_reads;  // read index -> context
-    uint64_t next_ctx = 0;
+    storage::MemoryLogStore log_disk;
+    storage::MemoryKvStore kv_disk;
+    std::unique_ptr<Io> io;
+    std::unique_ptr<server::Core> core;
+    uint64_t applied = 0;  // as seen through the observer
+    server::RequestId next_request = 0;
+    std::map<server::RequestId, std::pair<int, uint64_t>> requests;  // -> (client, req)
     bool drive_pending = false;
-    bool crash_armed = false;  // crash somewhere inside the next non-empty Ready
+    int crash_countdown = -1;  // crash at the n-th I/O point from now; -1: not armed
+    const char* crash_what = "";
     uint64_t last_commit = 0;
     uint64_t commit_checked = 0;
     Role last_role = Role::kFollower;
     uint64_t last_term = 0;
+    const raft::Raft& raft() const { return core->raft(); }
   };
 
   struct Committed {
@@ -333,8 +372,8 @@ struct Simulation::Impl {
   std::vector<lin::Event> history;
   int64_t next_process = 0;
   uint64_t req_counter = 0;
-  uint64_t uid_counter = 0;
   int64_t value_counter = 0;
+  server::ReadMode read_mode = server::ReadMode::kIndex;
 
   // Invariant state.
   std::map<uint64_t, int> term_leader;
@@ -379,19 +418,37 @@ struct Simulation::Impl {
 
   static int idx_of(const raft::NodeId& id) { return std::atoi(id.c_str() + 1) - 1; }
 
-  raft::Config config(const Node& n) {
-    raft::Config c;
-    c.id = n.id;
-    for (const Node& m : nodes) c.voters.push_back(m.id);
-    c.election_tick = o.election_tick;
-    c.heartbeat_tick = o.heartbeat_tick;
+  // The production core's options, at the simulation's time scale.
+  server::CoreOptions core_options(Node& n) {
+    server::CoreOptions c;
+    c.tick_ms = static_cast<int>(o.tick_ns / kMs);
+    c.heartbeat_ms = o.heartbeat_tick * c.tick_ms;
+    c.election_timeout_ms = o.election_tick * c.tick_ms;
+    c.read_mode = read_mode;
+    c.forward_timeout_ms = static_cast<int>(2 * o.client_timeout_ns / kMs);
+    c.seed = rng();
+    c.max_inflight = o.max_inflight;
+    c.max_entries_per_msg = o.max_entries_per_msg;
     c.pre_vote = o.pre_vote;
     c.check_quorum = o.check_quorum;
-    c.seed = rng();
-    c.max_inflight_msgs = o.max_inflight;
-    c.max_entries_per_msg = o.max_entries_per_msg;
+    c.compact_threshold = o.compact_threshold;
+    c.compact_max_lag = o.compact_max_lag;
+    c.compact_bytes = o.compact_bytes;
+    c.snapshot_chunk_bytes = o.snapshot_chunk_bytes;
+    c.snapshot_timeout_ms = static_cast<int>(4 * election_ns() / kMs);
+    c.observer = n.io.get();
+    std::string who = n.id;
+    c.log = [this, who](const std::string& line) { log(who + ": " + line); };
     return c;
   }
+
+  std::vector<raft::NodeId> member_ids() const {
+    std::vector<raft::NodeId> ids;
+    for (const Node& m : nodes) ids.push_back(m.id);
+    return ids;
+  }
+
+  int64_t ms() const { return now / kMs; }
 
   // ---- setup ----
   void setup() {
@@ -448,6 +505,17 @@ struct Simulation::Impl {
       o.max_entries_per_msg = kEntries[uniform(4)];
       o.max_inflight = kInflight[uniform(4)];
     }
+    // Compaction and snapshots: on most seeds the log is compacted every
+    // few entries, a leader keeps little for lagging followers, and
+    // snapshots travel in many tiny chunks, so crashed, partitioned and
+    // slow followers catch up by InstallSnapshot again and again.
+    if (o.vary_config && chance(0.7)) {
+      o.compact_threshold = 1 + uniform(24);
+      o.compact_max_lag = uniform(16);
+      o.snapshot_chunk_bytes = 1 + uniform(48);
+      if (chance(0.3)) o.compact_bytes = 16 + uniform(256);
+    }
+    if (chance(o.read_via_log)) read_mode = server::ReadMode::kLog;
 
     int n = o.nodes;
     blocked.assign(n, std::vector<char>(n, 0));
@@ -461,7 +529,8 @@ struct Simulation::Impl {
     }
     for (Node& nd : nodes) {
       nd.rate = 1.0 + skew * (2 * unit() - 1);
-      nd.raft = std::make_unique<raft::Raft>(config(nd), raft::Restored{});
+      nd.io = std::make_unique<Io>(*this, nd.idx);
+      start_core(nd);
       schedule(static_cast<int64_t>(unit() * tick_period(nd)), Ev::kTick, nd.idx, nd.inc);
     }
     end_ns = static_cast<int64_t>(o.ticks) * o.tick_ns;
@@ -481,7 +550,14 @@ struct Simulation::Impl {
     if (o.nemesis_enabled) schedule(quiet_ns, Ev::kQuiet, -1);
     log("start: " + replay_command(given) + " (entries/msg " +
         std::to_string(o.max_entries_per_msg) + ", inflight " + std::to_string(o.max_inflight) +
-        (o.check_quorum ? "" : ", no check-quorum") + (o.pre_vote ? "" : ", no pre-vote") + ")");
+        (o.check_quorum ? "" : ", no check-quorum") + (o.pre_vote ? "" : ", no pre-vote") +
+        (read_mode == server::ReadMode::kLog ? ", reads via the log" : "") +
+        (o.compact_threshold < 1000
+             ? ", compact over " + std::to_string(o.compact_threshold) + " entries, lag " +
+                   std::to_string(o.compact_max_lag) + ", chunks of " +
+                   std::to_string(o.snapshot_chunk_bytes) + " B"
+             : std::string()) +
+        ")");
   }
 
   int64_t tick_period(const Node& n) const {
@@ -497,10 +573,10 @@ struct Simulation::Impl {
   }
 
   void transmit(Packet p) {
-    // Raft messages may be duplicated; client requests are not (a duplicated
-    // request would be a second, different operation, which no real client
-    // connection produces), but they may be lost.
-    bool twice = p.kind == Packet::Kind::kRaft && chance(dup);
+    // Messages between servers may be duplicated; client requests are not
+    // (a duplicated request would be a second, different operation, which
+    // no real client connection produces), but they may be lost.
+    bool twice = p.kind == Packet::Kind::kPeer && chance(dup);
     if (chance(loss)) {
       if (!twice) return;
       twice = false;
@@ -512,33 +588,71 @@ struct Simulation::Impl {
     }
   }
 
-  void send_raft(Node& n, const Message& m, bool before_persist = false) {
-    check_contract(n, m, before_persist);
-    ++stats.messages_sent;
-    if (m.type == MsgType::kAppend) {
-      ++stats.append_msgs;
-      stats.appended_entries += m.entries.size();
-      stats.max_entries_in_append = std::max(stats.max_entries_in_append, m.entries.size());
-      size_t& u = appends_unanswered[n.idx][idx_of(m.to)];
-      ++u;
-      stats.max_appends_in_flight = std::max(stats.max_appends_in_flight, u);
+  // The core sends a message to a peer.
+  void send_peer(Node& n, const raft::NodeId& to, server::PeerMessage m) {
+    if (auto* rm = std::get_if<Message>(&m)) {
+      check_contract(n, *rm);
+      if (rm->type == MsgType::kAppend) {
+        ++stats.append_msgs;
+        stats.appended_entries += rm->entries.size();
+        stats.max_entries_in_append = std::max(stats.max_entries_in_append, rm->entries.size());
+        size_t& u = appends_unanswered[n.idx][idx_of(to)];
+        ++u;
+        stats.max_appends_in_flight = std::max(stats.max_appends_in_flight, u);
+      }
+      if (rm->type == MsgType::kSnapshotChunk && rm->context == 0) ++stats.snapshots_started;
+    } else {
+      ++stats.forwards;
     }
+    ++stats.messages_sent;
     Packet p;
-    p.kind = Packet::Kind::kRaft;
+    p.kind = Packet::Kind::kPeer;
     p.from = n.idx;
-    p.to = idx_of(m.to);
-    p.msg = m;
+    p.to = idx_of(to);
+    p.peer = std::move(m);
     if (blocked[p.from][p.to]) return;
     transmit(std::move(p));
   }
 
-  void send_reply(Node& n, int client, uint64_t req, Reply r) {
+  // The core answers a client request.
+  void reply_client(Node& n, server::RequestId id, server::ClientReply r) {
+    auto it = n.requests.find(id);
+    if (it == n.requests.end()) {
+      fail("api", n.id + " answered request " + std::to_string(id) + " twice or never got it");
+      return;
+    }
+    auto [client, req] = it->second;
+    n.requests.erase(it);
+    if (client < 0) return;  // a request made by hand (Simulation::write_at)
+    Reply rep;
+    switch (r.code) {
+      case server::ReplyCode::kOk:
+        rep.ok = true;
+        if (r.value) rep.value = std::stoll(*r.value);
+        break;
+      case server::ReplyCode::kKeyDoesNotExist:
+        // An absent key is a read's valid answer; a cas fails definitely.
+        rep.ok = clients[client].op.f == lin::Fn::kRead;
+        rep.why = "key does not exist";
+        break;
+      case server::ReplyCode::kPreconditionFailed:
+        if (r.value) rep.value = std::stoll(*r.value);
+        rep.why = "precondition failed";
+        break;
+      case server::ReplyCode::kUnavailable:
+        rep.why = "unavailable";
+        break;
+      case server::ReplyCode::kIndefinite:
+        rep.indefinite = true;
+        rep.why = "indefinite";
+        break;
+    }
     Packet p;
     p.kind = Packet::Kind::kReply;
     p.from = n.idx;
     p.to = client;
     p.req = req;
-    p.reply = r;
+    p.reply = rep;
     transmit(std::move(p));
   }
 
@@ -547,22 +661,27 @@ struct Simulation::Impl {
     Packet p = std::move(it->second);
     packets.erase(it);
     switch (p.kind) {
-      case Packet::Kind::kRaft: {
+      case Packet::Kind::kPeer: {
         Node& n = nodes[p.to];
         if (!n.up || blocked[p.from][p.to]) return;
         ++stats.messages_delivered;
-        if (p.msg.type == MsgType::kAppendResp) appends_unanswered[p.to][p.from] = 0;
-        if (p.msg.type != MsgType::kHeartbeat && p.msg.type != MsgType::kHeartbeatResp) {
-          log("deliver " + msg_str(p.msg));
+        if (auto* rm = std::get_if<Message>(&p.peer)) {
+          if (rm->type == MsgType::kAppendResp) appends_unanswered[p.to][p.from] = 0;
+          if (rm->type != MsgType::kHeartbeat && rm->type != MsgType::kHeartbeatResp) {
+            log("deliver " + msg_str(*rm));
+          }
         }
-        n.raft->step(p.msg);
+        call(n, [&] { n.core->peer_message(nodes[p.from].id, std::move(p.peer), ms()); });
         request_drive(n);
         return;
       }
       case Packet::Kind::kRequest: {
         Node& n = nodes[p.to];
         if (!n.up || cut[p.from][p.to]) return;
-        handle_request(n, p);
+        server::RequestId rid = ++n.next_request;
+        n.requests[rid] = {p.from, p.req};
+        call(n, [&] { n.core->client_request(rid, to_request(p.op), ms()); });
+        request_drive(n);
         return;
       }
       case Packet::Kind::kReply:
@@ -572,56 +691,97 @@ struct Simulation::Impl {
     }
   }
 
+  static server::ClientRequest to_request(const ClientOp& op) {
+    server::ClientRequest r;
+    r.key = std::to_string(op.key);
+    switch (op.f) {
+      case lin::Fn::kRead:
+        r.op = server::ClientRequest::Op::kRead;
+        break;
+      case lin::Fn::kWrite:
+        r.op = server::ClientRequest::Op::kWrite;
+        r.value = std::to_string(op.a);
+        break;
+      case lin::Fn::kCas:
+        r.op = server::ClientRequest::Op::kCas;
+        r.from = std::to_string(op.a);
+        r.value = std::to_string(op.b);
+        break;
+    }
+    return r;
+  }
+
+  // Runs f against n's core; an armed crash point that fires inside it
+  // takes the node down, and a storage error is a violation (the stores
+  // keep their contract, so the core must never see one here).
+  template <class F>
+  void call(Node& n, F&& f) {
+    if (!n.up) return;
+    try {
+      f();
+    } catch (const SimCrash&) {
+      ++stats.crashes_mid_ready;
+      crash(n, std::string("while ") + n.crash_what);
+    } catch (const storage::StorageError& e) {
+      fail("storage", n.id + ": " + e.what());
+    }
+  }
+
   // Like the production event loop, a node handles some input and then
   // drives Raft; sometimes several inputs are stepped before one drive.
   void request_drive(Node& n) {
-    if (n.drive_pending) return;
+    if (n.drive_pending || !n.up) return;
     if (chance(0.6)) return drive(n);
     n.drive_pending = true;
     schedule(now + range(0, kMs), Ev::kDrive, n.idx, n.inc);
   }
 
+  void drive(Node& n) {
+    n.drive_pending = false;
+    if (!invariant.empty()) return;
+    call(n, [&] { n.core->drive(); });
+  }
+
   // ---- persistence contract ----
-  // Messages may not depend on what is not on disk yet, except that a
+  // Messages may not depend on what is not durable yet, except that a
   // leader sending before it persists may carry entries it has not synced.
-  void check_contract(const Node& n, const Message& m, bool before_persist) {
-    const Disk& d = n.disk;
+  void check_contract(const Node& n, const Message& m) {
+    const raft::HardState& hs = n.log_disk.durable_hard_state();
     auto bad = [&](const std::string& why) {
       fail("persistence-contract", n.id + " sent " + msg_str(m) + " but " + why);
     };
     bool future_term =
         m.type == MsgType::kPreVote || (m.type == MsgType::kPreVoteResp && !m.reject);
-    if (!future_term && m.term > d.hs.term) {
-      bad("its disk has term " + std::to_string(d.hs.term));
+    if (!future_term && m.term > hs.term) {
+      bad("its disk has term " + std::to_string(hs.term));
     }
-    if (m.type == MsgType::kPreVote && m.term > d.hs.term + 1) {
-      bad("its disk has term " + std::to_string(d.hs.term));
+    if (m.type == MsgType::kPreVote && m.term > hs.term + 1) {
+      bad("its disk has term " + std::to_string(hs.term));
     }
     // A vote must be durable before it is announced: the disk holds it, or
     // a later term (then this node can never vote in m.term again). That
     // happens when a vote and a higher term are stepped before one Ready.
-    if (m.type == MsgType::kVote && d.hs.term == m.term && d.hs.vote != n.id) {
+    if (m.type == MsgType::kVote && hs.term == m.term && hs.vote != n.id) {
       bad("its own vote is not on disk");
     }
-    if (m.type == MsgType::kVoteResp && !m.reject && d.hs.term == m.term && d.hs.vote != m.to) {
-      bad("the vote is not on disk (disk: term " + std::to_string(d.hs.term) + " vote '" +
-          d.hs.vote + "')");
-    }
-    if (before_persist && m.type != MsgType::kAppend && m.type != MsgType::kHeartbeat &&
-        m.type != MsgType::kPreVoteResp && m.type != MsgType::kVoteResp &&
-        m.type != MsgType::kAppendResp) {
-      bad("a leader sent it before persisting");
+    if (m.type == MsgType::kVoteResp && !m.reject && hs.term == m.term && hs.vote != m.to) {
+      bad("the vote is not on disk (disk: term " + std::to_string(hs.term) + " vote '" + hs.vote +
+          "')");
     }
     if (m.type == MsgType::kAppendResp && !m.reject && m.index > 0) {
-      auto t = n.raft->log().term_at(m.index);
-      if (m.index > d.log.size() || !t || d.log[m.index - 1].term != *t) {
+      // Entries acknowledged must be durable (or compacted: then the KV
+      // store holds them durably).
+      auto mine = n.raft().log().term_at(m.index);
+      auto durable = n.log_disk.durable_term_at(m.index);
+      bool compacted = m.index < n.log_disk.first_index() - 1;
+      if (!compacted && (!durable || (mine && *durable != *mine))) {
         bad("entries up to " + std::to_string(m.index) + " are not on disk (disk last " +
-            std::to_string(d.log.size()) + ")");
+            std::to_string(n.log_disk.durable_last_index()) + ")");
       }
     }
   }
 
-  // ---- ready / drive ----
+  // ---- ready checks ----
   void check_entry(const Node& n, const Entry& e, uint64_t prev_term, const char* where) {
     auto [it, fresh] =
         log_table.emplace(std::make_pair(e.index, e.term), LogInfo{e.type, e.data, prev_term});
@@ -635,8 +795,7 @@ struct Simulation::Impl {
     }
   }
 
-  void check_ready(Node& n, const raft::Ready& rd) {
-    const raft::Raft& r = *n.raft;
+  void check_ready(Node& n, const raft::Raft& r, const raft::Ready& rd) {
     if (!rd.entries.empty()) {
       uint64_t first = rd.entries.front().index;
       uint64_t prev_term = r.log().term_at(first - 1).value_or(0);
@@ -650,9 +809,9 @@ struct Simulation::Impl {
         prev_term = e.term;
         // A committed entry a node holds must never be replaced. (A stale
         // leader may still append at an index committed elsewhere.)
-        const Disk& d = n.disk;
-        if (e.index <= committed.size() && committed[e.index - 1].term != e.term &&
-            e.index <= d.log.size() && d.log[e.index - 1].term == committed[e.index - 1].term) {
+        auto held = n.log_disk.term_at(e.index);
+        if (e.index <= committed.size() && committed[e.index - 1].term != e.term && held &&
+            *held == committed[e.index - 1].term) {
           fail("state-machine-safety", n.id + " overwrites committed entry " +
                                            std::to_string(e.index) + "/t" +
                                            std::to_string(committed[e.index - 1].term) + " with t" +
@@ -661,121 +820,97 @@ struct Simulation::Impl {
       }
     }
     if (!rd.committed.empty()) {
-      if (rd.committed.front().index != n.applied + 1) {
+      uint64_t start = rd.install_snapshot ? rd.install_snapshot->index : n.applied;
+      if (rd.committed.front().index != start + 1) {
         fail("ready", n.id + ": committed entries start at " +
                           std::to_string(rd.committed.front().index) + " but applied is " +
-                          std::to_string(n.applied));
+                          std::to_string(start));
       }
       if (rd.committed.back().index > r.commit_index()) {
         fail("applied<=commit", n.id + ": Ready applies beyond the commit index");
       }
     }
+    if (rd.install_snapshot) check_install(n, *rd.install_snapshot);
   }
 
-  void persist(Node& n, const raft::Ready& rd) {
-    Disk& d = n.disk;
-    bool sync = !rd.entries.empty();
-    if (rd.hard_state) {
-      const raft::HardState& hs = *rd.hard_state;
-      if (hs.term < d.hs.term) fail("persistence", n.id + ": term on disk goes backwards");
-      if (hs.term == d.hs.term && !d.hs.vote.empty() && hs.vote != d.hs.vote) {
-        fail("persistence", n.id + ": vote changed within term " + std::to_string(hs.term) +
-                                " from " + d.hs.vote + " to '" + hs.vote + "'");
-      }
-      if (hs.term != d.hs.term || hs.vote != d.hs.vote) sync = true;
-      d.hs = hs;
+  // A snapshot installed must be of committed state, at its true term, and
+  // move the state machine forward.
+  void check_install(Node& n, const raft::Ready::Install& in) {
+    ++stats.snapshots_installed;
+    std::string what = n.id + " installs a snapshot at " + std::to_string(in.index) + "/t" +
+                       std::to_string(in.term);
+    if (in.index <= n.applied) {
+      fail("snapshot", what + " but has applied " + std::to_string(n.applied));
+    } else if (in.index > committed.size()) {
+      fail("snapshot",
+           what + " beyond anything committed (" + std::to_string(committed.size()) + ")");
+    } else if (committed[in.index - 1].term != in.term) {
+      fail("snapshot",
+           what + " but t" + std::to_string(committed[in.index - 1].term) + " was committed there");
+    } else if (in.index <= applied_table.size() && applied_table[in.index - 1].term != in.term) {
+      fail("snapshot", what + " but t" + std::to_string(applied_table[in.index - 1].term) +
+                           " was applied there");
     }
-    if (!rd.entries.empty()) {
-      uint64_t first = rd.entries.front().index;
-      if (first > d.log.size() + 1) {
-        fail("persistence", n.id + ": Ready entries start at " + std::to_string(first) +
-                                " leaving a gap after disk last " + std::to_string(d.log.size()));
-        return;
+    n.applied = in.index;
+  }
+
+  // What LogStorage::save is asked to persist must make sense.
+  void check_save(Node& n, const std::optional<raft::HardState>& hs,
+                  const std::vector<Entry>& entries) {
+    const raft::HardState& d = n.log_disk.hard_state();
+    if (hs) {
+      if (hs->term < d.term) fail("persistence", n.id + ": term on disk goes backwards");
+      if (hs->term == d.term && !d.vote.empty() && hs->vote != d.vote) {
+        fail("persistence", n.id + ": vote changed within term " + std::to_string(hs->term) +
+                                " from " + d.vote + " to '" + hs->vote + "'");
       }
-      d.log.resize(first - 1);
-      d.log.insert(d.log.end(), rd.entries.begin(), rd.entries.end());
     }
-    if (sync) d.synced_commit = d.hs.commit;
-    if (d.hs.commit > d.log.size()) {
-      fail("persistence", n.id + ": commit " + std::to_string(d.hs.commit) +
-                              " on disk beyond its last log index " + std::to_string(d.log.size()));
+    if (!entries.empty() && entries.front().index > n.log_disk.last_index() + 1) {
+      fail("persistence", n.id + ": entries start at " + std::to_string(entries.front().index) +
+                              " leaving a gap after disk last " +
+                              std::to_string(n.log_disk.last_index()));
+    }
+    uint64_t last = entries.empty() ? n.log_disk.last_index() : entries.back().index;
+    if (hs && hs->commit > last) {
+      fail("persistence", n.id + ": commit " + std::to_string(hs->commit) +
+                              " on disk beyond its last log index " + std::to_string(last));
     }
   }
 
-  void drive(Node& n) {
-    n.drive_pending = false;
-    while (n.up && n.raft->has_ready() && invariant.empty()) {
-      raft::Ready rd = n.raft->ready();
-      check_ready(n, rd);
-      // As in Node::drive: normally persist, then send. A leader whose term
-      // and vote are already on disk sends first and persists after (its
-      // fsync overlaps the followers'; Raft counts it only once synced).
-      const size_t m_count = rd.messages.size();
-      bool send_first = o.leader_sends_before_persist && n.raft->role() == Role::kLeader &&
-                        (!rd.hard_state || (rd.hard_state->term == n.disk.hs.term &&
-                                            rd.hard_state->vote == n.disk.hs.vote));
-      // A crash somewhere inside this Ready: before step k of the m_count
-      // sends plus one persist, or after all of them (before applying).
-      size_t crash_at = SIZE_MAX;
-      if (n.crash_armed) {
-        crash_at = uniform(m_count + 2);
-        n.crash_armed = false;
-        ++stats.crashes_mid_ready;
-      }
-      for (size_t k = 0; k <= m_count; ++k) {
-        bool persist_now = send_first ? k == m_count : k == 0;
-        if (crash_at == k) {
-          return crash(n, std::string("inside a Ready (") +
-                              (send_first ? "sending first" : "persisting first") + "), before " +
-                              (persist_now ? "persisting" : "message " + std::to_string(k)));
-        }
-        if (persist_now) {
-          persist(n, rd);
-        } else {
-          send_raft(n, rd.messages[send_first ? k : k - 1], send_first);
-        }
-      }
-      if (crash_at == m_count + 1)
-        return crash(n, "after a Ready's persist and sends, before applying");
-      for (const raft::ReadState& rs : rd.read_states) n.ready_reads.emplace(rs.index, rs.context);
-      serve_reads(n);
-      for (const Entry& e : rd.committed) {
-        apply(n, e);
-        serve_reads(n);
-      }
-      for (uint64_t ctx : rd.dropped_reads) {
-        auto it = n.reads.find(ctx);
-        if (it == n.reads.end()) continue;
-        send_reply(n, it->second.client, it->second.req,
-                   Reply{false, false, std::nullopt, -1, "read dropped: leadership lost"});
-        n.reads.erase(it);
-      }
-      n.raft->advance(rd);
-      if (!rd.committed.empty() && chance(0.3)) {
-        n.disk.kv = n.kv;
-        n.disk.kv_applied = n.applied;
-      }
-      serve_reads(n);
+  // The log prefix may go only once the KV store holds it durably.
+  void check_compact(Node& n, uint64_t index, uint64_t term) {
+    ++stats.compactions;
+    uint64_t c = n.raft().commit_index();
+    if (c > committed.size() && c <= n.raft().log().last_index()) record_commits(n, c);
+    if (n.kv_disk.durable_applied_index() < index) {
+      fail("compaction", n.id + " compacts its log to " + std::to_string(index) +
+                             " but its KV store is durable only to " +
+                             std::to_string(n.kv_disk.durable_applied_index()));
+    }
+    if (index > committed.size() || committed[index - 1].term != term) {
+      fail("compaction", n.id + " compacts to " + std::to_string(index) + "/t" +
+                             std::to_string(term) + ", which is not the committed entry there");
     }
   }
 
   // ---- state machine ----
-  void apply(Node& n, const Entry& e) {
+  void check_apply(Node& n, const Entry& e) {
     if (e.index != n.applied + 1) {
       fail("state-machine-safety",
            n.id + " applies " + std::to_string(e.index) + " after " + std::to_string(n.applied));
       return;
     }
     if (e.index > applied_table.size()) {
-      applied_table.push_back(Applied{e.term, e.type, e.data});
-    } else {
-      const Applied& a = applied_table[e.index - 1];
-      if (a.term != e.term || a.type != e.type || a.data != e.data) {
-        fail("state-machine-safety", n.id + " applies " + std::to_string(e.index) + "/t" +
-                                         std::to_string(e.term) + " '" + e.data +
-                                         "' but another node applied t" + std::to_string(a.term) +
-                                         " '" + a.data + "'");
-      }
+      applied_table.resize(e.index, Applied{0, EntryType::kNormal, ""});
+    }
+    Applied& a = applied_table[e.index - 1];
+    if (a.term == 0) {
+      a = Applied{e.term, e.type, e.data};
+    } else if (a.term != e.term || a.type != e.type || a.data != e.data) {
+      fail("state-machine-safety", n.id + " applies " + std::to_string(e.index) + "/t" +
+                                       std::to_string(e.term) + " '" + e.data +
+                                       "' but another node applied t" + std::to_string(a.term) +
+                                       " '" + a.data + "'");
     }
     if (e.index <= committed.size() && committed[e.index - 1].term != e.term) {
       fail("state-machine-safety",
@@ -783,82 +918,6 @@ struct Simulation::Impl {
                std::to_string(committed[e.index - 1].term) + " was committed there");
     }
     n.applied = e.index;
-    Reply reply{true, false, std::nullopt, -1, ""};
-    if (e.type == EntryType::kNormal) {
-      std::optional<ClientOp> op = decode(e.data);
-      if (!op) {
-        fail("state-machine", n.id + ": undecodable entry '" + e.data + "'");
-        return;
-      }
-      auto cur = n.kv.find(op->key);
-      switch (op->f) {
-        case lin::Fn::kWrite:
-          n.kv[op->key] = op->a;
-          break;
-        case lin::Fn::kCas:
-          if (cur == n.kv.end()) {
-            reply = Reply{false, false, std::nullopt, -1, "key does not exist"};
-          } else if (cur->second != op->a) {
-            reply = Reply{false, false, cur->second, -1, "precondition failed"};
-          } else {
-            cur->second = op->b;
-          }
-          break;
-        case lin::Fn::kRead:
-          if (cur != n.kv.end()) reply.value = cur->second;
-          break;
-      }
-    }
-    auto it = n.proposals.find(e.index);
-    if (it == n.proposals.end()) return;
-    PendingProposal p = it->second;
-    n.proposals.erase(it);
-    if (p.term != e.term) {
-      // Another leader's entry won this index, so ours never commits.
-      reply = Reply{false, false, std::nullopt, -1, "leadership changed; not applied"};
-    }
-    send_reply(n, p.client, p.req, reply);
-  }
-
-  void serve_reads(Node& n) {
-    while (!n.ready_reads.empty() && n.ready_reads.begin()->first <= n.applied) {
-      uint64_t ctx = n.ready_reads.begin()->second;
-      n.ready_reads.erase(n.ready_reads.begin());
-      auto it = n.reads.find(ctx);
-      if (it == n.reads.end()) continue;
-      Reply r{true, false, std::nullopt, -1, ""};
-      auto v = n.kv.find(it->second.key);
-      if (v != n.kv.end()) r.value = v->second;
-      send_reply(n, it->second.client, it->second.req, r);
-      n.reads.erase(it);
-    }
-  }
-
-  // ---- node-side client handling (mirrors Node::handle_client) ----
-  void handle_request(Node& n, const Packet& p) {
-    raft::Raft& r = *n.raft;
-    if (r.role() != Role::kLeader) {
-      // Nothing was proposed: a definite failure, with a hint.
-      int hint = r.leader().empty() || r.leader() == n.id ? -1 : idx_of(r.leader());
-      send_reply(n, p.from, p.req, Reply{false, false, std::nullopt, hint, "not the leader"});
-      return;
-    }
-    if (p.op.f == lin::Fn::kRead && !p.op.via_log) {
-      uint64_t ctx = ++n.next_ctx;
-      if (!r.read_index(ctx)) {
-        fail("api", n.id + ": read_index refused by a leader");
-        return;
-      }
-      n.reads[ctx] = PendingRead{p.from, p.req, p.op.key};
-    } else {
-      auto prop = r.propose(encode(p.op, ++uid_counter));
-      if (!prop) {
-        fail("api", n.id + ": propose refused by a leader");
-        return;
-      }
-      n.proposals[prop->index] = PendingProposal{prop->term, p.from, p.req, p.op};
-    }
-    request_drive(n);
   }
 
   // ---- clients ----
@@ -884,7 +943,6 @@ struct Simulation::Impl {
     nlohmann::json value;
     if (r < 4) {
       op.f = lin::Fn::kRead;
-      op.via_log = chance(o.read_via_log);
     } else if (r < 7) {
       op.f = lin::Fn::kWrite;
       op.a = ++value_counter;
@@ -897,11 +955,11 @@ struct Simulation::Impl {
       value = nlohmann::json::array({op.a, op.b});
     }
     c.op = op;
+    // Mostly the node that answered last; followers forward to the leader.
     c.target = c.hint >= 0 && chance(0.7) ? c.hint : static_cast<int>(uniform(nodes.size()));
     record(c, lin::EventType::kInvoke, value);
     log("client p" + std::to_string(c.process) + " invokes " + fn_name(op.f) + " k" +
-        std::to_string(op.key) + " " + value.dump() + (op.via_log ? " (log)" : "") + " at " +
-        nodes[c.target].id);
+        std::to_string(op.key) + " " + value.dump() + " at " + nodes[c.target].id);
     Packet p;
     p.kind = Packet::Kind::kRequest;
     p.from = c.idx;
@@ -955,7 +1013,7 @@ struct Simulation::Impl {
       type = lin::EventType::kFail;
       ++stats.ops_fail;
       if (c.op.f == lin::Fn::kCas && r.value) c.seen[c.op.key] = *r.value;
-      c.hint = r.leader_hint;
+      c.hint = -1;
       if (c.op.f == lin::Fn::kWrite) value = c.op.a;
       if (c.op.f == lin::Fn::kCas) value = nlohmann::json::array({c.op.a, c.op.b});
     }
@@ -984,56 +1042,51 @@ struct Simulation::Impl {
   }
 
   // ---- crashes ----
+  // Power loss: the core and everything not durable in its stores is gone.
   void crash(Node& n, const std::string& how) {
     if (!n.up) return;
     n.up = false;
     ++n.inc;
-    n.raft.reset();
-    n.proposals.clear();
-    n.reads.clear();
-    n.ready_reads.clear();
-    n.kv.clear();
+    n.core.reset();
+    n.requests.clear();
     n.drive_pending = false;
-    n.crash_armed = false;
-    // Commit-only hard-state writes are not synced; any suffix of them may be lost.
-    Disk& d = n.disk;
-    if (d.hs.commit > d.synced_commit) {
-      d.hs.commit = d.synced_commit + uniform(d.hs.commit - d.synced_commit + 1);
-    }
+    n.crash_countdown = -1;
+    n.log_disk.crash(rng);
+    n.kv_disk.crash(rng);
     for (auto& row : appends_unanswered) row[n.idx] = 0;
     ++stats.crashes;
     if (crashes && faults) schedule_restart(n);
-    log("CRASH " + n.id + " " + how + " (disk: term " + std::to_string(d.hs.term) + " vote '" +
-        d.hs.vote + "' commit " + std::to_string(d.hs.commit) + " log " +
-        std::to_string(d.log.size()) + " kv applied " + std::to_string(d.kv_applied) + ")");
+    const raft::HardState& hs = n.log_disk.hard_state();
+    log("CRASH " + n.id + " " + how + " (disk: term " + std::to_string(hs.term) + " vote '" +
+        hs.vote + "' commit " + std::to_string(hs.commit) + " log " +
+        std::to_string(n.log_disk.first_index()) + ".." + std::to_string(n.log_disk.last_index()) +
+        " kv applied " + std::to_string(n.kv_disk.applied_index()) + ")");
+  }
+
+  // Recovery is the core's own (what the binary does at start-up).
+  void start_core(Node& n) {
+    try {
+      n.core = std::make_unique<server::Core>(core_options(n), n.id, member_ids(), *n.io, *n.io,
+                                              *n.io, ms());
+    } catch (const storage::StorageError& e) {
+      fail("persistence", n.id + " cannot restart: " + e.what());
+      n.up = false;
+      return;
+    }
+    n.applied = n.raft().applied_index();
+    n.last_commit = n.raft().commit_index();
+    n.commit_checked = std::min(n.commit_checked, n.last_commit);
+    n.last_role = Role::kFollower;
+    n.last_term = n.raft().term();
   }
 
   void restart(Node& n) {
     if (n.up) return;
-    Disk& d = n.disk;
-    // What LogStore::load and Node::handle_init verify at start-up.
-    for (size_t i = 1; i < d.log.size(); ++i) {
-      if (d.log[i].term < d.log[i - 1].term) {
-        fail("persistence",
-             n.id + ": log on disk has terms going backwards at " + std::to_string(i + 1));
-      }
-    }
-    if (d.hs.commit > d.log.size() || d.kv_applied > d.log.size()) {
-      fail("persistence", n.id + ": commit/applied beyond the log on disk; restart would fail");
-    }
-    raft::Restored r;
-    r.hard_state = d.hs;
-    r.entries = d.log;
-    r.applied = d.kv_applied;
-    n.raft = std::make_unique<raft::Raft>(config(n), std::move(r));
-    n.kv = d.kv;
-    n.applied = d.kv_applied;
     n.up = true;
-    n.last_commit = n.raft->commit_index();
-    n.last_role = Role::kFollower;
-    n.last_term = n.raft->term();
-    log("RESTART " + n.id + " term " + std::to_string(n.raft->term()) + " commit " +
-        std::to_string(n.raft->commit_index()) + " applied " + std::to_string(n.applied));
+    start_core(n);
+    if (!n.up) return;
+    log("RESTART " + n.id + " term " + std::to_string(n.raft().term()) + " commit " +
+        std::to_string(n.raft().commit_index()) + " applied " + std::to_string(n.applied));
     schedule(now + static_cast<int64_t>(unit() * tick_period(n)), Ev::kTick, n.idx, n.inc);
     drive(n);
   }
@@ -1070,8 +1123,8 @@ struct Simulation::Impl {
   int current_leader() const {
     int best = -1;
     for (const Node& n : nodes) {
-      if (n.up && n.raft->role() == Role::kLeader &&
-          (best < 0 || n.raft->term() > nodes[best].raft->term())) {
+      if (n.up && n.raft().role() == Role::kLeader &&
+          (best < 0 || n.raft().term() > nodes[best].raft().term())) {
         best = n.idx;
       }
     }
@@ -1168,8 +1221,10 @@ struct Simulation::Impl {
         Node& nd = nodes[l];
         if (!nd.up) break;
         if (action == 12) {
-          nd.crash_armed = true;
-          log("NEMESIS arm crash inside " + nd.id + "'s next Ready");
+          // Somewhere in its next few writes, sends or snapshot steps.
+          nd.crash_countdown = 1 + static_cast<int>(uniform(12));
+          log("NEMESIS arm a crash at " + nd.id + "'s I/O point " +
+              std::to_string(nd.crash_countdown) + " from now");
         } else {
           crash(nd, "(nemesis)");
         }
@@ -1214,7 +1269,7 @@ struct Simulation::Impl {
     loss = 0;
     long_p = 0;
     for (Node& n : nodes) {
-      n.crash_armed = false;
+      n.crash_countdown = -1;
       if (!n.up) restart(n);
     }
     log("QUIET: healed, all nodes up, no loss or long delays");
@@ -1224,7 +1279,7 @@ struct Simulation::Impl {
   void check_invariants() {
     for (Node& n : nodes) {
       if (!n.up) continue;
-      const raft::Raft& r = *n.raft;
+      const raft::Raft& r = n.raft();
       if (r.role() != n.last_role || r.term() != n.last_term) {
         log(n.id + " is " + raft::to_string(r.role()) + " in term " + std::to_string(r.term()) +
             " (last " + std::to_string(r.log().last_index()) + " commit " +
@@ -1254,7 +1309,9 @@ struct Simulation::Impl {
         fail("applied<=commit", n.id + " applied " + std::to_string(r.applied_index()) +
                                     " > commit " + std::to_string(c));
       }
-      if (n.applied != r.applied_index()) {
+      // (A snapshot's last chunk moves Raft's applied point when stepped;
+      // the state machine follows at the next drive.)
+      if (n.applied != r.applied_index() && !n.drive_pending) {
         fail("applied", n.id + ": state machine applied " + std::to_string(n.applied) +
                             " but Raft says " + std::to_string(r.applied_index()));
       }
@@ -1281,23 +1338,23 @@ struct Simulation::Impl {
   void record_commits(const Node& n, uint64_t c) {
     uint64_t from = committed.size() + 1;
     for (uint64_t i = from; i <= c; ++i) {
-      committed.push_back(Committed{*n.raft->log().term_at(i), n.raft->term()});
+      committed.push_back(Committed{*n.raft().log().term_at(i), n.raft().term()});
     }
     // Leader completeness, for leaders that exist right now.
     for (const Node& l : nodes) {
-      if (!l.up || l.raft->role() != Role::kLeader) continue;
+      if (!l.up || l.raft().role() != Role::kLeader) continue;
       for (uint64_t i = from; i <= c; ++i) {
-        if (l.raft->term() >= committed[i - 1].commit_term) check_leader_has(l, i);
+        if (l.raft().term() >= committed[i - 1].commit_term) check_leader_has(l, i);
       }
     }
   }
 
   void check_leader_has(const Node& l, uint64_t i) {
-    auto t = l.raft->log().term_at(i);
-    if (i <= l.raft->log().base_index()) return;
+    auto t = l.raft().log().term_at(i);
+    if (i <= l.raft().log().base_index()) return;
     if (t != committed[i - 1].term) {
       fail("leader-completeness",
-           l.id + " is leader of term " + std::to_string(l.raft->term()) + " but lacks entry " +
+           l.id + " is leader of term " + std::to_string(l.raft().term()) + " but lacks entry " +
                std::to_string(i) + "/t" + std::to_string(committed[i - 1].term) +
                " committed in term " + std::to_string(committed[i - 1].commit_term) + " (it has " +
                (t ? "t" + std::to_string(*t) : std::string("nothing")) + ")");
@@ -1305,20 +1362,16 @@ struct Simulation::Impl {
   }
 
   void check_new_leader(const Node& l) {
-    log(l.id + " became LEADER of term " + std::to_string(l.raft->term()));
+    log(l.id + " became LEADER of term " + std::to_string(l.raft().term()));
     for (uint64_t i = 1; i <= committed.size(); ++i) {
-      if (committed[i - 1].commit_term < l.raft->term()) check_leader_has(l, i);
+      if (committed[i - 1].commit_term < l.raft().term()) check_leader_has(l, i);
     }
   }
 
   void full_log_scan() {
     for (const Node& n : nodes) {
-      const Disk& d = n.disk;
-      for (size_t k = 0; k < d.log.size(); ++k) {
-        check_entry(n, d.log[k], k == 0 ? 0 : d.log[k - 1].term, "(disk)");
-      }
       if (!n.up) continue;
-      const raft::RaftLog& lg = n.raft->log();
+      const raft::RaftLog& lg = n.raft().log();
       for (uint64_t i = lg.first_index(); i <= lg.last_index(); ++i) {
         check_entry(n, lg.at(i), *lg.term_at(i - 1), "(memory)");
       }
@@ -1339,7 +1392,7 @@ struct Simulation::Impl {
       case Ev::kTick: {
         Node& n = nodes[ev.target];
         if (!n.up || n.inc != ev.arg) break;
-        n.raft->tick();
+        call(n, [&] { n.core->tick(ms()); });
         request_drive(n);
         if (!n.up || n.inc != ev.arg) break;  // crashed inside that drive: restart() ticks anew
         double j = 1.0 + jitter * (2 * unit() - 1);
@@ -1391,7 +1444,7 @@ struct Simulation::Impl {
       fail("liveness", "no leader at the end of the quiet phase");
       return false;
     }
-    const raft::Raft& lr = *nodes[l].raft;
+    const raft::Raft& lr = nodes[l].raft();
     if (lr.log().term_at(lr.commit_index()) != lr.term()) {
       fail("liveness", nodes[l].id + " leads term " + std::to_string(lr.term()) +
                            " but has not committed an entry of it");
@@ -1402,9 +1455,10 @@ struct Simulation::Impl {
         fail("liveness", n.id + " is down at the end");
         return false;
       }
-      if (n.raft->term() != lr.term() || n.applied != lr.commit_index() || n.kv != nodes[l].kv) {
+      if (n.raft().term() != lr.term() || n.applied != lr.commit_index() ||
+          n.kv_disk.contents() != nodes[l].kv_disk.contents()) {
         fail("liveness", n.id + " has not caught up with leader " + nodes[l].id + ": term " +
-                             std::to_string(n.raft->term()) + " vs " + std::to_string(lr.term()) +
+                             std::to_string(n.raft().term()) + " vs " + std::to_string(lr.term()) +
                              ", applied " + std::to_string(n.applied) + " vs commit " +
                              std::to_string(lr.commit_index()));
         return false;
@@ -1492,7 +1546,7 @@ bool Simulation::up(int i) const {
   return impl_->nodes[i].up;
 }
 const raft::Raft& Simulation::raft(int i) const {
-  return *impl_->nodes[i].raft;
+  return impl_->nodes[i].raft();
 }
 int Simulation::leader() const {
   return impl_->current_leader();
@@ -1536,9 +1590,16 @@ void Simulation::restart(int i) {
   impl_->restart(impl_->nodes[i]);
 }
 
-bool Simulation::propose_at(int i, std::string data) {
+bool Simulation::write_at(int i, int key, int64_t value) {
   auto& n = impl_->nodes[i];
-  if (!n.up || !n.raft->propose(std::move(data))) return false;
+  if (!n.up || n.raft().role() != Role::kLeader) return false;
+  server::RequestId rid = ++n.next_request;
+  n.requests[rid] = {-1, 0};
+  ClientOp op;
+  op.f = lin::Fn::kWrite;
+  op.key = key;
+  op.a = value;
+  impl_->call(n, [&] { n.core->client_request(rid, Impl::to_request(op), impl_->ms()); });
   impl_->request_drive(n);
   return true;
 }

@@ -1,8 +1,9 @@
-// Deterministic simulation of a raftkv cluster: N Raft state machines in one
-// process, driven exactly like src/maelstrom/node.cc drives them (persist the
-// Ready, then send, then apply, then advance), over a simulated network and
-// simulated disks, with simulated clients whose histories are checked for
-// linearizability.
+// Deterministic simulation of a raftkv cluster: N copies of the production
+// server core (src/server/core.h) in one process, each over in-memory stores
+// that keep the RocksDB stores' crash contract, on a simulated network, with
+// simulated clients whose histories are checked for linearizability. The
+// core's own forwarding, compaction, snapshot transfer and recovery run as
+// in the binary; only the transport and the disks are simulated.
 //
 // Everything is a function of Options (the seed included): one std::mt19937_64
 // feeds every random choice, simulated time is an integer count of
@@ -11,8 +12,9 @@
 //
 // Faults: per-message delay (reordering), loss, duplication; partitions
 // (majority/minority splits, one-way links, an isolated leader); crashes that
-// keep only what was persisted (including crashes in the middle of handling a
-// Ready) followed by restarts; per-node clock skew.
+// keep only what was synced plus a random prefix of the rest (including
+// crashes at any write, send or snapshot step inside the core) followed by
+// restarts; per-node clock skew.
 //
 // Checked after every event (see Simulation::check_invariants): election
 // safety, log matching, leader completeness, state machine safety, commit
@@ -66,9 +68,12 @@ struct Options {
   // exact): half the seeds use tiny max_entries_per_msg and max_inflight;
   // half the partition and a fifth of the chaos seeds run without CheckQuorum.
   bool vary_config = true;
-  // Mirror Node::drive: a leader whose term and vote are on disk sends a
-  // Ready's messages before persisting its entries (thesis §10.2.1).
-  bool leader_sends_before_persist = true;
+  // Compaction and snapshots (server::CoreOptions); in fault scenarios most
+  // seeds replace these with tiny values (see vary_config).
+  uint64_t compact_threshold = 10000;
+  uint64_t compact_max_lag = 10000;
+  uint64_t compact_bytes = 64 << 20;
+  size_t snapshot_chunk_bytes = 1 << 20;
   bool pre_vote = true;
   bool check_quorum = true;
 
@@ -78,7 +83,7 @@ struct Options {
 
   int clients = 5;
   int keys = 3;
-  double read_via_log = 0.2;  // fraction of reads that go through the log
+  double read_via_log = 0.2;  // fraction of seeds whose reads go through the log
   int64_t think_max_ns = 40'000'000;
   int64_t client_timeout_ns = 1'000'000'000;
 
@@ -107,7 +112,11 @@ struct Stats {
   uint64_t elections = 0;            // distinct (term, leader) pairs
   uint64_t max_term = 0;
   uint64_t crashes = 0;
-  uint64_t crashes_mid_ready = 0;
+  uint64_t crashes_mid_ready = 0;  // crashes at an armed I/O point inside the core
+  uint64_t compactions = 0;
+  uint64_t snapshots_started = 0;
+  uint64_t snapshots_installed = 0;
+  uint64_t forwards = 0;  // forwarded requests and replies between servers
   uint64_t partitions = 0;
   uint64_t max_commit = 0;
   uint64_t ops_ok = 0, ops_fail = 0, ops_info = 0;
@@ -174,8 +183,9 @@ class Simulation {
   void heal();
   void crash(int i);
   void restart(int i);
-  // Proposes `data` at node i as if a client had; false if i is not leader.
-  bool propose_at(int i, std::string data);
+  // A write at node i as if a client had sent it there (its reply is
+  // dropped); false if i is not up and leading.
+  bool write_at(int i, int key, int64_t value);
 
   // Final checks, normally done by run_all(). Return ok().
   bool check_linearizability();

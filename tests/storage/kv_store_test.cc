@@ -105,11 +105,19 @@ TEST(KvStore, SecondOpenOfTheSameDirFails) {
   EXPECT_THROW(KvStore second(dir.path()), StorageError);
 }
 
-// Opens the store's RocksDB directly to damage it the way a disk might.
+// Opens the store's RocksDB directly (all its column families; the live
+// slot is the default one until a snapshot is installed) to damage it the
+// way a disk might.
 void with_raw_db(const std::string& dir, const std::function<void(rocksdb::DB&)>& f) {
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies({}, dir, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open({}, dir, &raw).ok());
+  ASSERT_TRUE(rocksdb::DB::Open({}, dir, cfs, &handles, &raw).ok());
   f(*raw);
+  for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
   delete raw;
 }
 

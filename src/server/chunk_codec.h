@@ -1,0 +1,19 @@
+// Snapshot chunks travel as raft kSnapshotChunk messages whose data is a
+// list of (key, value) pairs, encoded here. Netstring-style fields
+// ("<len>:<bytes>") keep the encoding valid UTF-8 when the pairs are, so
+// chunks can ride inside JSON messages without base64.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/kv_storage.h"
+
+namespace raftkv::server {
+
+std::string encode_pairs(const storage::KvPairs& pairs);
+// nullopt when `data` is not a well-formed list of pairs.
+std::optional<storage::KvPairs> decode_pairs(std::string_view data);
+
+}  // namespace raftkv::server

@@ -1,0 +1,500 @@
+#include "server/core.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+#include "kv/command.h"
+#include "server/chunk_codec.h"
+
+namespace raftkv::server {
+
+using raft::MsgType;
+using raft::Role;
+
+namespace {
+
+ClientReply error(ReplyCode code, std::string text) {
+  return ClientReply{code, std::nullopt, std::move(text)};
+}
+
+kv::Command to_command(const ClientRequest& r) {
+  kv::Command c;
+  c.key = r.key;
+  switch (r.op) {
+    case ClientRequest::Op::kRead:
+      c.op = kv::Command::Op::kRead;
+      break;
+    case ClientRequest::Op::kWrite:
+      c.op = kv::Command::Op::kWrite;
+      c.value = r.value;
+      break;
+    case ClientRequest::Op::kCas:
+      c.op = kv::Command::Op::kCas;
+      c.value = r.value;
+      c.from = r.from;
+      c.create_if_not_exists = r.create_if_not_exists;
+      break;
+  }
+  return c;
+}
+
+}  // namespace
+
+Core::Core(CoreOptions options, raft::NodeId id, std::vector<raft::NodeId> members,
+           storage::LogStorage& log, storage::KvStorage& kv, Outbox& out, Millis now)
+    : opts_(std::move(options)),
+      id_(std::move(id)),
+      members_(std::move(members)),
+      log_(log),
+      kv_(kv),
+      out_(out),
+      now_(now) {
+  // A follower's forward ids must not repeat across its restarts, or the
+  // leader's duplicate filter would drop a new request as an old one.
+  std::mt19937_64 rng(opts_.seed ^ 0x6a09e667f3bcc909ULL);
+  next_forward_id_ = rng() >> 1;
+  recover();
+}
+
+Core::~Core() = default;
+
+void Core::recover() {
+  storage::ClusterIdentity identity{id_, members_};
+  if (auto stored = log_.identity()) {
+    if (!(*stored == identity)) {
+      throw storage::StorageError(fmt::format(
+          "data belongs to node {} of cluster [{}], not node {} of [{}]", stored->node_id,
+          fmt::join(stored->node_ids, ","), id_, fmt::join(members_, ",")));
+    }
+  } else {
+    log_.set_identity(identity);
+  }
+  sm_ = std::make_unique<kv::StateMachine>(kv_);
+  raft::Restored restored = log_.load();
+  restored.applied = kv_.applied_index();
+  uint64_t last = restored.base_index + restored.entries.size();
+  if (restored.applied > last) {
+    // A snapshot was installed into the KV store, and the crash came before
+    // the log was reset to it: finish the job.
+    raft::HardState hs = restored.hard_state;
+    hs.commit = restored.applied;
+    log_.reset_to_snapshot(restored.applied, kv_.applied_term(), hs);
+    restored = log_.load();
+    restored.applied = kv_.applied_index();
+    last = restored.base_index;
+  }
+  if (restored.applied < restored.base_index) {
+    throw storage::StorageError(fmt::format(
+        "kv store applied index {} is behind the log's compaction point {}: entries are missing",
+        restored.applied, restored.base_index));
+  }
+  raft::Config cfg;
+  cfg.id = id_;
+  cfg.voters = members_;
+  cfg.heartbeat_tick = std::max(1, opts_.heartbeat_ms / opts_.tick_ms);
+  cfg.election_tick = std::max(cfg.heartbeat_tick + 1, opts_.election_timeout_ms / opts_.tick_ms);
+  cfg.seed = opts_.seed ^ std::hash<std::string>{}(id_);
+  cfg.max_bytes_per_msg = opts_.max_append_bytes;
+  cfg.max_inflight_msgs = opts_.max_inflight;
+  cfg.max_entries_per_msg = opts_.max_entries_per_msg;
+  cfg.pre_vote = opts_.pre_vote;
+  cfg.check_quorum = opts_.check_quorum;
+  opts_.log(fmt::format("restored term {} commit {} applied {} log {}..{}",
+                        restored.hard_state.term, restored.hard_state.commit, restored.applied,
+                        restored.base_index + 1, last));
+  raft_ = std::make_unique<raft::Raft>(cfg, std::move(restored));
+  // A cluster of one needs no election timeout to know it is the leader.
+  if (members_.size() == 1) raft_->campaign();
+}
+
+bool Core::is_member(const raft::NodeId& id) const {
+  return std::find(members_.begin(), members_.end(), id) != members_.end();
+}
+
+void Core::reply(const ReplyTo& to, ClientReply r) {
+  if (!to.via.empty()) {
+    out_.send(to.via, ForwardReply{to.forward_id, std::move(r)});
+  } else {
+    out_.reply(to.request, std::move(r));
+  }
+}
+
+// ---- client requests ------------------------------------------------------------
+
+void Core::client_request(RequestId id, ClientRequest request, Millis now) {
+  now_ = std::max(now_, now);
+  handle_client(ReplyTo{id, {}, 0}, std::move(request));
+}
+
+void Core::handle_client(const ReplyTo& to, ClientRequest request) {
+  bool mutating = request.op != ClientRequest::Op::kRead;
+  if (raft_->role() != Role::kLeader) {
+    const raft::NodeId& leader = raft_->leader();
+    if (!to.via.empty() || leader.empty() || leader == id_ || !is_member(leader)) {
+      // Nothing was proposed, so this failure is definite.
+      return reply(to,
+                   error(ReplyCode::kUnavailable,
+                         leader.empty() ? "no leader known; try again"
+                                        : fmt::format("not the leader; the leader is {}", leader)));
+    }
+    uint64_t fid = ++next_forward_id_;
+    forwards_[fid] = PendingForward{to.request, leader, mutating, now_ + opts_.forward_timeout_ms};
+    out_.send(leader, ForwardRequest{fid, std::move(request)});
+    return;
+  }
+  Millis deadline = now_ + 2 * static_cast<Millis>(opts_.forward_timeout_ms);
+  if (!mutating && opts_.read_mode == ReadMode::kIndex) {
+    uint64_t ctx = ++next_read_ctx_;
+    raft_->read_index(ctx);
+    reads_[ctx] = PendingRead{to, std::move(request.key), deadline};
+    return;
+  }
+  auto p = raft_->propose(kv::encode(to_command(request)));
+  proposals_[p->index] = PendingProposal{p->term, to, request.op, deadline};
+}
+
+void Core::handle_forward(const raft::NodeId& from, ForwardRequest f) {
+  std::set<uint64_t>& seen = forwards_seen_[from];
+  if (!seen.insert(f.id).second) return;  // a duplicate: the first copy answers
+  if (seen.size() > 4096) seen.erase(seen.begin());
+  handle_client(ReplyTo{0, from, f.id}, std::move(f.request));
+}
+
+void Core::handle_forward_reply(const raft::NodeId& from, ForwardReply r) {
+  auto it = forwards_.find(r.id);
+  // Only the server we forwarded to may answer (anything else is stale or
+  // forged); a reply after the deadline was already answered for.
+  if (it == forwards_.end() || it->second.leader != from) return;
+  RequestId request = it->second.request;
+  forwards_.erase(it);
+  out_.reply(request, std::move(r.reply));
+}
+
+// ---- peer messages ---------------------------------------------------------------
+
+void Core::peer_message(const raft::NodeId& from, PeerMessage m, Millis now) {
+  now_ = std::max(now_, now);
+  if (from == id_ || !is_member(from)) {
+    if (counters_.strangers_dropped++ % 1000 == 0) {
+      opts_.log(fmt::format("dropping a message from {}, which is not a member of [{}] ({} so far)",
+                            from, fmt::join(members_, ","), counters_.strangers_dropped));
+    }
+    return;
+  }
+  if (auto* rm = std::get_if<raft::Message>(&m)) {
+    rm->from = from;
+    rm->to = id_;
+    return handle_raft(*rm);
+  }
+  if (auto* f = std::get_if<ForwardRequest>(&m)) return handle_forward(from, std::move(*f));
+  handle_forward_reply(from, std::move(std::get<ForwardReply>(m)));
+}
+
+void Core::handle_raft(const raft::Message& m) {
+  if (m.type == MsgType::kSnapshot) return;  // a request to our own driver, never from a peer
+  if (m.type == MsgType::kSnapshotChunk && !decode_pairs(m.data)) {
+    opts_.log(fmt::format("dropping a malformed snapshot chunk from {}", m.from));
+    return;
+  }
+  raft_->step(m);
+  if (m.type == MsgType::kSnapshotResp) on_snapshot_ack(m);
+}
+
+// ---- time ---------------------------------------------------------------------
+
+void Core::tick(Millis now) {
+  now_ = std::max(now_, now);
+  raft_->tick();
+  if (raft_->role() != Role::kLeader && !senders_.empty()) senders_.clear();
+  expire(now_);
+}
+
+void Core::expire(Millis now) {
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    if (it->second.mutating) {
+      // The leader may have proposed it: the outcome is unknown.
+      out_.reply(it->second.request, error(ReplyCode::kIndefinite,
+                                           "forwarded to the leader, no answer: outcome unknown"));
+    } else {
+      out_.reply(it->second.request,
+                 error(ReplyCode::kUnavailable, "read forwarded to the leader timed out"));
+    }
+    it = forwards_.erase(it);
+  }
+  // Normally a proposal ends when its index is applied, whoever leads. One
+  // that lingers (this node is cut off) is given up on, indefinitely: it
+  // may still commit.
+  for (auto it = proposals_.begin(); it != proposals_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    if (it->second.op == ClientRequest::Op::kRead) {
+      reply(it->second.to, error(ReplyCode::kUnavailable, "read timed out"));
+    } else {
+      reply(it->second.to, error(ReplyCode::kIndefinite, "not committed in time: outcome unknown"));
+    }
+    it = proposals_.erase(it);
+  }
+  for (auto it = reads_.begin(); it != reads_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    reply(it->second.to, error(ReplyCode::kUnavailable, "read not confirmed in time"));
+    it = reads_.erase(it);
+  }
+  for (auto it = senders_.begin(); it != senders_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    opts_.log(fmt::format("snapshot to {} timed out", it->first));
+    raft_->report_snapshot(it->first, false);
+    it = senders_.erase(it);
+  }
+}
+
+// ---- the Ready loop ------------------------------------------------------------------
+
+void Core::drive() {
+  while (raft_->has_ready()) {
+    raft::Ready rd = raft_->ready();
+    if (opts_.observer) opts_.observer->on_ready(*raft_, rd);
+    // A follower stages snapshot chunks, and installs a finished snapshot,
+    // before anything in the Ready that depends on them is sent.
+    stage_snapshot(rd);
+    // Normally everything is durable before any message that depends on it
+    // leaves. A leader whose term and vote are already on disk may send
+    // first (Raft thesis 10.2.1): its appends carry entries it has not
+    // synced yet, but it counts itself towards commit only once they are,
+    // so its fsync overlaps the followers' instead of preceding them.
+    const raft::HardState& on_disk = log_.hard_state();
+    bool send_first =
+        raft_->role() == Role::kLeader && (!rd.hard_state || (rd.hard_state->term == on_disk.term &&
+                                                              rd.hard_state->vote == on_disk.vote));
+    if (send_first) {
+      send_messages(rd.messages);
+      out_.flush();
+    }
+    log_.save(rd.hard_state, rd.entries);
+    if (!send_first) send_messages(rd.messages);
+    for (const raft::ReadState& rs : rd.read_states) ready_reads_.emplace(rs.index, rs.context);
+    serve_reads();
+    if (!rd.committed.empty()) apply_committed(rd.committed);
+    for (uint64_t ctx : rd.dropped_reads) {
+      auto it = reads_.find(ctx);
+      if (it == reads_.end()) continue;
+      reply(it->second.to,
+            error(ReplyCode::kUnavailable, "leadership lost before the read was confirmed"));
+      reads_.erase(it);
+    }
+    raft_->advance(rd);
+    serve_reads();
+    if (!rd.committed.empty()) maybe_compact();
+  }
+}
+
+void Core::send_messages(std::vector<raft::Message>& msgs) {
+  for (raft::Message& m : msgs) {
+    if (m.type == MsgType::kSnapshot) {
+      // Raft asks for a snapshot to be streamed; the data is the KV store.
+      start_snapshot(m.to);
+      continue;
+    }
+    raft::NodeId to = m.to;
+    out_.send(to, std::move(m));
+  }
+}
+
+void Core::stage_snapshot(const raft::Ready& rd) {
+  for (const raft::SnapshotChunk& c : rd.snapshot_chunks) {
+    if (c.seq == 0) {
+      receiving_.reset();
+      receiving_ = kv_.begin_snapshot(c.index, c.term);
+    }
+    if (!receiving_) {
+      throw storage::StorageError("snapshot chunk staged with no transfer open");
+    }
+    // Checked before the chunk was stepped, so it decodes.
+    receiving_->add(*decode_pairs(c.data));
+  }
+  if (!rd.install_snapshot) return;
+  const auto& in = *rd.install_snapshot;
+  if (!receiving_) throw storage::StorageError("snapshot install with no transfer open");
+  // The KV store first; if we crash before the log is reset, start-up sees
+  // applied > last index and finishes the reset.
+  receiving_->commit();
+  receiving_.reset();
+  log_.reset_to_snapshot(in.index, in.term, in.hard_state);
+  ready_reads_.clear();
+  ++counters_.snapshots_installed;
+  opts_.log(fmt::format("installed snapshot at index {} term {}", in.index, in.term));
+}
+
+void Core::apply_committed(const std::vector<raft::Entry>& entries) {
+  // Reads waiting at an index inside this batch are served right when that
+  // index is applied, so a client that pipelines write, read, write sees
+  // its read between the two writes.
+  size_t begin = 0;
+  while (begin < entries.size()) {
+    size_t end = entries.size();
+    if (!ready_reads_.empty()) {
+      uint64_t next_read = ready_reads_.begin()->first;
+      if (next_read >= entries[begin].index && next_read < entries.back().index) {
+        end = begin + (next_read - entries[begin].index) + 1;
+      }
+    }
+    apply_chunk(std::span(entries).subspan(begin, end - begin));
+    serve_reads();
+    begin = end;
+  }
+}
+
+void Core::apply_chunk(std::span<const raft::Entry> entries) {
+  if (opts_.observer) opts_.observer->on_apply(entries);
+  std::vector<kv::Result> results = sm_->apply_range(entries);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto it = proposals_.find(entries[i].index);
+    if (it == proposals_.end()) continue;
+    PendingProposal p = std::move(it->second);
+    proposals_.erase(it);
+    if (p.term != entries[i].term) {
+      // Another leader's entry won this index, so ours can never commit.
+      reply(p.to,
+            error(ReplyCode::kUnavailable, "leadership changed; the request was not applied"));
+      continue;
+    }
+    const kv::Result& r = results[i];
+    switch (r.code) {
+      case kv::Result::Code::kOk:
+        if (p.op == ClientRequest::Op::kRead) {
+          reply(p.to, ClientReply{ReplyCode::kOk, r.current, {}});
+        } else {
+          reply(p.to, ClientReply{});
+        }
+        break;
+      case kv::Result::Code::kKeyDoesNotExist:
+        reply(p.to, error(ReplyCode::kKeyDoesNotExist, "key does not exist"));
+        break;
+      case kv::Result::Code::kPreconditionFailed:
+        reply(p.to,
+              ClientReply{ReplyCode::kPreconditionFailed, r.current, "expected a different value"});
+        break;
+      case kv::Result::Code::kInvalidCommand:
+        reply(p.to, error(ReplyCode::kIndefinite, "command could not be decoded"));
+        break;
+    }
+  }
+}
+
+void Core::serve_reads() {
+  uint64_t applied = sm_->applied_index();
+  while (!ready_reads_.empty() && ready_reads_.begin()->first <= applied) {
+    uint64_t ctx = ready_reads_.begin()->second;
+    ready_reads_.erase(ready_reads_.begin());
+    auto it = reads_.find(ctx);
+    if (it == reads_.end()) continue;
+    std::optional<std::string> v = sm_->read(it->second.key);
+    if (v) {
+      reply(it->second.to, ClientReply{ReplyCode::kOk, std::move(v), {}});
+    } else {
+      reply(it->second.to, error(ReplyCode::kKeyDoesNotExist, "key does not exist"));
+    }
+    reads_.erase(it);
+  }
+}
+
+// ---- compaction and snapshots ------------------------------------------------------
+
+void Core::maybe_compact() {
+  uint64_t applied = sm_->applied_index();
+  const raft::RaftLog& log = raft_->log();
+  uint64_t first = log.first_index();
+  if (applied < first) return;
+  bool by_count = applied - first + 1 > opts_.compact_threshold;
+  bool by_bytes = log.bytes() > opts_.compact_bytes;
+  if (!by_count && !by_bytes) return;
+  uint64_t upto = applied;
+  if (raft_->role() == Role::kLeader && log.bytes() <= 2 * opts_.compact_bytes) {
+    // Keep what live followers still need, within the lag bound.
+    for (const auto& [id, pr] : raft_->progress()) {
+      if (pr.recent_active) upto = std::min(upto, pr.match);
+    }
+    if (applied > opts_.compact_max_lag) upto = std::max(upto, applied - opts_.compact_max_lag);
+  }
+  if (upto < first) return;
+  auto term = log.term_at(upto);
+  if (!term) return;
+  // The KV store must hold everything the deleted entries did, durably.
+  kv_.sync();
+  log_.compact(upto, *term);
+  raft_->compact(upto);
+  ++counters_.compactions;
+}
+
+void Core::start_snapshot(const raft::NodeId& to) {
+  SnapshotSender& s = senders_[to];
+  s = SnapshotSender{kv_.read_snapshot(), 0, false, 0};
+  opts_.log(fmt::format("sending snapshot at index {} to {}", s.reader->index(), to));
+  ++counters_.snapshots_sent;
+  send_snapshot_chunk(to, s);
+}
+
+void Core::send_snapshot_chunk(const raft::NodeId& to, SnapshotSender& s) {
+  raft::Message m;
+  m.type = MsgType::kSnapshotChunk;
+  m.from = id_;
+  m.to = to;
+  m.term = raft_->term();
+  m.index = s.reader->index();
+  m.log_term = s.reader->term();
+  m.context = s.next_seq++;
+  m.data = encode_pairs(s.reader->next_chunk(opts_.snapshot_chunk_bytes));
+  m.last = s.reader->done();
+  s.last_sent = m.last;
+  s.deadline = now_ + opts_.snapshot_timeout_ms;
+  out_.send(to, std::move(m));
+}
+
+void Core::on_snapshot_ack(const raft::Message& m) {
+  auto it = senders_.find(m.from);
+  if (it == senders_.end()) return;
+  if (raft_->role() != Role::kLeader || m.term != raft_->term()) {
+    senders_.erase(it);
+    return;
+  }
+  if (m.reject) {
+    senders_.erase(it);  // Raft has gone back to probing
+    return;
+  }
+  SnapshotSender& s = it->second;
+  if (m.context + 1 != s.next_seq) return;  // a duplicate or stale ack
+  if (s.last_sent) {
+    senders_.erase(it);
+    raft_->report_snapshot(m.from, true);
+    return;
+  }
+  send_snapshot_chunk(m.from, s);
+}
+
+size_t Core::pending() const {
+  return proposals_.size() + reads_.size() + forwards_.size();
+}
+
+std::string Core::stats() const {
+  return fmt::format(
+      "role={} term={} commit={} applied={} first={} last={} syncs={} synced_entries={} "
+      "pending={} compactions={} snapshots_sent={} snapshots_installed={}",
+      raft::to_string(raft_->role()), raft_->term(), raft_->commit_index(), raft_->applied_index(),
+      raft_->log().first_index(), raft_->log().last_index(), log_.syncs(), log_.synced_entries(),
+      pending(), counters_.compactions, counters_.snapshots_sent, counters_.snapshots_installed);
+}
+
+}  // namespace raftkv::server
