@@ -8,6 +8,7 @@ PACKAGES=(
   librocksdb-dev nlohmann-json3-dev libfmt-dev libgtest-dev libbenchmark-dev
   gnuplot-nox jq libcurl4-openssl-dev libcli11-dev
   clang libclang-rt-14-dev
+  libfuse3-dev fuse3
 )
 
 missing=()

@@ -37,6 +37,11 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
     -L '^linearizability$'
 fi
+echo "== Durability: no-fsync variant passes kill -9 but is caught by power cuts (lossyfs)" >&2
+# ~60 s: raftkv under an LD_PRELOAD shim that makes fsync a no-op must survive
+# the kill crash test and fail the power-loss crash test.
+tests/durability/nofsync-check.sh --build-dir build
+
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   echo "== libFuzzer: codec, raft codec, whole node (${FUZZ_SECONDS:-45} s each)" >&2
   ./scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-45}"

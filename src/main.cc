@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -251,6 +253,18 @@ int main(int argc, char** argv) {
     raftkv::maelstrom::Node node(
         opts, [&out](std::string line) { out.line(std::move(line)); }, [&out] { out.flush(); });
     rc = raftkv::maelstrom::run_event_loop(node, out, loop);
+    if (node.fatal()) {
+      // Fail-stop: leave without closing the stores. A clean close flushes
+      // and syncs again on a disk that just failed (after a failed fsync
+      // that is the retry we must not make; RocksDB even asserts on it).
+      out.flush();
+      std::cerr.flush();
+      if (!temp_dir.empty()) {
+        std::error_code ec;
+        fs::remove_all(temp_dir, ec);
+      }
+      std::_Exit(1);
+    }
   }
   if (!temp_dir.empty()) {
     std::error_code ec;

@@ -5,6 +5,7 @@
 
 #include "storage/crc32c.h"
 #include "storage/encoding.h"
+#include "storage/log_store.h"  // sync_parent_dirs
 
 namespace raftkv::storage {
 namespace {
@@ -71,12 +72,17 @@ KvStore::KvStore(const std::string& dir) {
   // of 1.1 x the largest write buffer, capped at max_total_wal_size (here
   // 64 MiB), and each MANIFEST in 4 MiB blocks, even for an empty store.
   opts.allow_fallocate = false;
+  // As the log store (log_store.cc): a torn tail is a crash artifact, any
+  // other WAL damage is corruption and fails the open.
+  opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  opts.track_and_verify_wals_in_manifest = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
                                                       {"slot1", {}}};
   rocksdb::DB* raw = nullptr;
   check(rocksdb::DB::Open(opts, dir, cfs, &handles_, &raw), "open");
   db_.reset(raw);
   try {
+    sync_parent_dirs(dir);
     std::string v;
     rocksdb::Status s = db_->Get({}, kAppliedKey, &v);
     if (s.ok()) {

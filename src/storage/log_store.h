@@ -13,6 +13,11 @@
 
 namespace raftkv::storage {
 
+// fsyncs every ancestor directory of `dir`, so a freshly created data dir
+// (and the database in it) survives a power cut: a new directory entry is
+// durable only once its parent directory is fsynced. Throws StorageError.
+void sync_parent_dirs(const std::string& dir);
+
 // The RocksDB implementation of LogStorage. Entries and term/vote changes
 // are written with sync=true (fsync of the WAL); commit-only updates are not
 // synced; compact() is not synced.

@@ -3,11 +3,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <map>
 #include <set>
 
 #include "cli.h"
 #include "client.h"
+#include "clock.h"
+#include "event_loop.h"
 #include "generator.h"
+#include "history_log.h"
 #include "metrics.h"
 #include "nemesis.h"
 #include "stats.h"
@@ -157,6 +162,56 @@ TEST(Nemesis, NodeTargets) {
   EXPECT_EQ(node_targets("minority", nodes, rng).size(), 2u);
   EXPECT_EQ(node_targets("majority", nodes, rng).size(), 3u);
   EXPECT_EQ(node_targets("all", nodes, rng).size(), 5u);
+}
+
+// --nemesis power: every cut node is SIGKILLed through power_cut (not kill)
+// and restarted at stop or heal; events are recorded as start/stop-power.
+TEST(Nemesis, PowerCutsAndRestarts) {
+  struct Fake : ClusterControl {
+    std::vector<std::string> ids{"n1", "n2", "n3", "n4", "n5"};
+    std::map<std::string, int> cuts, kills, restarts;
+    std::set<std::string> down;
+    const std::vector<std::string>& node_ids() const override { return ids; }
+    void kill(const std::string& n) override { ++kills[n], down.insert(n); }
+    void restart(const std::string& n) override { ++restarts[n], down.erase(n); }
+    void pause(const std::string&) override {}
+    void resume(const std::string&) override {}
+    void partition(const Grudge&) override {}
+    void heal_partition() override {}
+    void power_cut(const std::string& n, uint64_t) override { ++cuts[n], down.insert(n); }
+  } cluster;
+  std::string err;
+  auto args = base_args();
+  args.insert(args.end(), {"--nemesis", "kill,power"});
+  auto o = parse_test_args(args, &err);
+  ASSERT_TRUE(o) << err;
+  EXPECT_EQ(o->nemesis, (std::set<std::string>{"kill", "power"}));
+
+  char tmpl[] = "/tmp/runner-nemesis-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  EventLoop loop;
+  std::mt19937_64 rng(7);
+  HistoryLog history(mono_ns(), dir);
+  Nemesis nemesis(loop, rng, cluster, history, {"power"}, 0.002);
+  int64_t end = mono_ns() + 300'000'000;
+  nemesis.start(end);
+  loop.run_until([&] { return mono_ns() >= end; });
+  nemesis.heal_all();
+  EXPECT_FALSE(nemesis.any_active());
+  int total_cuts = 0;
+  for (auto& [n, k] : cluster.cuts) total_cuts += k;
+  EXPECT_GT(total_cuts, 5);
+  EXPECT_TRUE(cluster.kills.empty());
+  EXPECT_EQ(cluster.cuts, cluster.restarts);
+  EXPECT_TRUE(cluster.down.empty());
+  int starts = 0, stops = 0;
+  for (const auto& e : history.nemesis_events()) {
+    starts += e.f == "start-power";
+    stops += e.f == "stop-power";
+  }
+  EXPECT_GT(starts, 0);
+  EXPECT_EQ(starts, stops);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Generator, ReadersReadAndWritersWriteOrCas) {

@@ -184,14 +184,16 @@ std::optional<Options> test_cli(const std::vector<std::string>& args, std::strin
             return bad("--latency-dist must be constant, uniform or exponential");
           return true;
         });
-  value("--nemesis", "LIST", "none", "comma-separated: partition, kill, pause",
+  value("--nemesis", "LIST", "none",
+        "comma-separated: partition, kill, pause, power (power: each node's data dir on its own "
+        "lossyfs mount; a cut drops unsynced data)",
         [&](const std::string& v) {
           o.nemesis.clear();
           for (const auto& f : split(v, ',')) {
             if (f.empty() || f == "none") continue;
-            if (f != "partition" && f != "kill" && f != "pause")
-              return bad(
-                  fmt::format("unknown nemesis '{}': expected partition, kill, pause or none", f));
+            if (f != "partition" && f != "kill" && f != "pause" && f != "power")
+              return bad(fmt::format(
+                  "unknown nemesis '{}': expected partition, kill, pause, power or none", f));
             o.nemesis.insert(f);
           }
           return true;

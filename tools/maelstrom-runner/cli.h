@@ -24,7 +24,7 @@ struct Options {
   double rate = 5;  // total requests/s; 0 = closed loop
   int64_t latency_ms = 0;
   LatencyDist latency_dist = LatencyDist::kConstant;
-  std::set<std::string> nemesis;  // partition, kill, pause
+  std::set<std::string> nemesis;  // partition, kill, pause, power
   double nemesis_interval_s = 10;
   std::optional<double> availability;  // minimum ok fraction
   int test_count = 1;

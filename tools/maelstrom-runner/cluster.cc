@@ -1,11 +1,20 @@
 #include "cluster.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
 
 #include "clock.h"
+#include "ctl_client.h"
 
 namespace runner {
 
@@ -20,7 +29,8 @@ Cluster::Cluster(EventLoop& loop, Network& net, Problems& problems, const Option
       problems_(problems),
       opts_(opts),
       next_client_(next_client),
-      ids_(opts.nodes) {
+      ids_(opts.nodes),
+      run_dir_(run_dir) {
   fs::create_directories(run_dir + "/node-logs");
   for (const auto& id : ids_) {
     NodeSpec spec;
@@ -60,7 +70,150 @@ std::vector<NodeProcess*> Cluster::processes() const {
   return out;
 }
 
+Cluster::~Cluster() {
+  stop_all();
+}
+
+namespace {
+
+// lossyfs sits next to the runner in the build directory; RAFTKV_LOSSYFS
+// overrides.
+std::string lossyfs_binary() {
+  if (const char* env = std::getenv("RAFTKV_LOSSYFS")) return env;
+  std::error_code ec;
+  return (fs::read_symlink("/proc/self/exe", ec).parent_path() / "lossyfs").string();
+}
+
+void run_quiet(const std::vector<std::string>& argv_s) {
+  std::vector<char*> argv;
+  for (auto& s : argv_s) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      dup2(null, 1);
+      dup2(null, 2);
+    }
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  if (pid > 0) waitpid(pid, nullptr, 0);
+}
+
+}  // namespace
+
+bool Cluster::mount_disks(std::string* error) {
+  std::string bin = lossyfs_binary();
+  if (access(bin.c_str(), X_OK) != 0) {
+    *error = fmt::format("--nemesis power needs lossyfs at {} (build target lossyfs)", bin);
+    return false;
+  }
+  for (auto& p : procs_) {
+    const std::string& id = p->id();
+    Disk d;
+    d.mount = fs::absolute(run_dir_ + "/nodes/" + id).string();
+    std::string backing = fs::absolute(run_dir_ + "/lossyfs/" + id).string();
+    // Socket paths are short (108 bytes); the run dir may not be.
+    d.ctl = fmt::format("/tmp/lossyfs-{}-{}.sock", getpid(), id);
+    std::string log = run_dir_ + "/node-logs/" + id + ".lossyfs.log";
+    fs::create_directories(backing);
+    std::vector<std::string> argv_s{bin, "--die-with-parent", "--ctl", d.ctl, backing, d.mount};
+    std::vector<char*> argv;
+    for (auto& s : argv_s) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+      *error = fmt::format("fork: {}", strerror(errno));
+      return false;
+    }
+    if (pid == 0) {
+      setpgid(0, 0);
+      int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      if (getppid() != parent) _exit(127);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    d.pid = pid;
+    disks_[id] = d;
+    // The control socket answers once the kernel has initialised the mount.
+    bool up = false;
+    for (int i = 0; i < 200 && !up; ++i) {
+      if (fs::exists(d.ctl)) up = lossyfs::control(d.ctl, "ping", 10) == "ok";
+      if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    if (!up) {
+      *error = fmt::format("lossyfs for {} did not come up (see {})", id, log);
+      return false;
+    }
+  }
+  return true;
+}
+
+void Cluster::unmount_disks() {
+  for (auto& [id, d] : disks_) {
+    if (d.pid <= 0) continue;
+    run_quiet({"fusermount3", "-u", d.mount});
+    // lossyfs exits once unmounted (the reaper may already have collected it).
+    bool gone = false;
+    for (int i = 0; i < 200 && !gone; ++i) {
+      pid_t r = waitpid(d.pid, nullptr, WNOHANG);
+      gone = r == d.pid || (r < 0 && errno == ECHILD);
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!gone) {
+      ::kill(d.pid, SIGKILL);
+      waitpid(d.pid, nullptr, 0);
+      run_quiet({"fusermount3", "-uz", d.mount});
+    }
+    d.pid = -1;
+  }
+}
+
+void Cluster::power_cut(const std::string& node, uint64_t seed) {
+  kill(node);  // SIGKILL and reap: no more writes from it
+  auto it = disks_.find(node);
+  if (it == disks_.end()) return;  // no lossyfs: a plain kill
+  std::string reply = lossyfs::control(it->second.ctl, fmt::format("cut tear seed={}", seed));
+  ++node_cuts_;
+  cut_down_.insert(node);
+  std::smatch m;
+  if (std::regex_search(reply, m, std::regex("dropped_bytes=(\\d+)")))
+    dropped_bytes_ += std::stoll(m[1]);
+  if (std::regex_search(reply, m, std::regex("torn_bytes=(\\d+)"))) torn_bytes_ += std::stoll(m[1]);
+  if (reply.rfind("ok", 0) != 0) {
+    ++cut_errors_;
+    problems_.add("power-cut-failed", fmt::format("{}: {}", node, reply));
+  }
+}
+
+nlohmann::json Cluster::power_summary() const {
+  if (disks_.empty()) return nullptr;
+  int64_t restarts = 0;
+  for (auto& [n, k] : restarts_after_cut_) restarts += k;
+  // Snapshot installs over the whole run (the nodes log each one).
+  int64_t installs = 0;
+  for (auto& p : procs_) {
+    std::ifstream in(run_dir_ + "/node-logs/" + p->id() + ".log");
+    for (std::string line; std::getline(in, line);)
+      if (line.find("installed snapshot") != std::string::npos) ++installs;
+  }
+  return {{"node-cuts", node_cuts_},
+          {"restarts-after-cut", restarts},
+          {"dropped-unsynced-bytes", dropped_bytes_},
+          {"torn-bytes", torn_bytes_},
+          {"cut-errors", cut_errors_},
+          {"snapshot-installs", installs},
+          {"node-exits", crashes_}};
+}
+
 bool Cluster::start_all(std::string* error) {
+  if (opts_.nemesis.count("power") && disks_.empty() && !mount_disks(error)) return false;
   for (auto& p : procs_) {
     if (!p->start(error)) {
       *error = fmt::format("could not start {}: {}", p->id(), *error);
@@ -115,6 +268,7 @@ void Cluster::restart_crashed() {
 
 void Cluster::stop_all() {
   for (auto& p : procs_) p->kill();
+  unmount_disks();
 }
 
 void Cluster::kill(const std::string& node) {
@@ -130,6 +284,7 @@ void Cluster::restart(const std::string& node) {
     problems_.add("restart-failed", fmt::format("could not restart {}: {}", node, error));
     return;
   }
+  if (cut_down_.erase(node)) ++restarts_after_cut_[node];
   send_init(node, true);
 }
 

@@ -4,6 +4,8 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,7 @@ class Cluster : public ClusterControl {
  public:
   Cluster(EventLoop& loop, Network& net, Problems& problems, const Options& opts,
           const std::string& run_dir, int* next_client);
+  ~Cluster() override;
 
   bool start_all(std::string* error);
   // Sends init to every node; returns once all answered or 10 s passed.
@@ -36,8 +39,23 @@ class Cluster : public ClusterControl {
   void resume(const std::string& node) override;
   void partition(const Grudge& grudge) override;
   void heal_partition() override;
+  void power_cut(const std::string& node, uint64_t seed) override;
+
+  // --nemesis power: each node's working directory is its own lossyfs mount
+  // (tools/lossyfs). Counters of the power cuts for results.json; null when
+  // the power nemesis is off.
+  nlohmann::json power_summary() const;
 
  private:
+  // One lossyfs mount per node, started before the nodes, unmounted after.
+  struct Disk {
+    pid_t pid = -1;
+    std::string ctl;    // control socket
+    std::string mount;  // the node's working directory
+  };
+  bool mount_disks(std::string* error);
+  void unmount_disks();
+
   NodeProcess& proc(const std::string& node);
   void send_init(const std::string& node, bool restart);
 
@@ -55,6 +73,11 @@ class Cluster : public ClusterControl {
   std::map<std::string, int> incarnation_;
   int init_failures_ = 0;
   int64_t crashes_ = 0;
+  std::string run_dir_;
+  std::map<std::string, Disk> disks_;
+  int64_t node_cuts_ = 0, torn_bytes_ = 0, dropped_bytes_ = 0, cut_errors_ = 0;
+  std::map<std::string, int64_t> restarts_after_cut_;
+  std::set<std::string> cut_down_;  // cut and not yet restarted
 };
 
 }  // namespace runner

@@ -112,6 +112,7 @@ void Nemesis::fire() {
   const std::string& kind = pick(faults_, rng_);
   bool active = kind == "partition" ? partitioned_
                 : kind == "kill"    ? !killed_.empty()
+                : kind == "power"   ? !powered_off_.empty()
                                     : !paused_.empty();
   if (active)
     stop_fault(kind);
@@ -136,6 +137,12 @@ void Nemesis::start_fault(const std::string& kind) {
   if (kind == "kill") {
     for (auto& n : targets) cluster_.kill(n);
     killed_ = targets;
+  } else if (kind == "power") {
+    // A node already down (killed) loses power too: its disk drops what
+    // it had not synced.
+    for (auto& n : targets) cluster_.power_cut(n, rng_());
+    powered_off_ = targets;
+    for (auto& n : targets) std::erase(killed_, n);
   } else {
     for (auto& n : targets) cluster_.pause(n);
     paused_ = targets;
@@ -153,6 +160,11 @@ void Nemesis::stop_fault(const std::string& kind) {
     killed_.clear();
     for (auto& n : nodes) cluster_.restart(n);
     history_.nemesis("stop-kill", {{"nodes", nodes}});
+  } else if (kind == "power") {
+    auto nodes = powered_off_;
+    powered_off_.clear();
+    for (auto& n : nodes) cluster_.restart(n);
+    history_.nemesis("stop-power", {{"nodes", nodes}});
   } else {
     auto nodes = paused_;
     paused_.clear();
@@ -166,6 +178,7 @@ void Nemesis::heal_all() {
   if (partitioned_) stop_fault("partition");
   if (!paused_.empty()) stop_fault("pause");
   if (!killed_.empty()) stop_fault("kill");
+  if (!powered_off_.empty()) stop_fault("power");
 }
 
 std::string Nemesis::describe_active() const {
@@ -173,6 +186,8 @@ std::string Nemesis::describe_active() const {
   if (partitioned_) parts.push_back(fmt::format("partition({})", partition_spec_));
   if (!killed_.empty()) parts.push_back(fmt::format("killed[{}]", fmt::join(killed_, ",")));
   if (!paused_.empty()) parts.push_back(fmt::format("paused[{}]", fmt::join(paused_, ",")));
+  if (!powered_off_.empty())
+    parts.push_back(fmt::format("power-off[{}]", fmt::join(powered_off_, ",")));
   return parts.empty() ? "none" : fmt::format("{}", fmt::join(parts, " "));
 }
 

@@ -28,6 +28,9 @@ class ClusterControl {
   virtual void resume(const std::string& node) = 0;
   virtual void partition(const Grudge& grudge) = 0;
   virtual void heal_partition() = 0;
+  // Power loss: SIGKILL the node and drop what its disk never synced (tearing
+  // the last unsynced write, seeded). Restarted with restart().
+  virtual void power_cut(const std::string& node, uint64_t /*seed*/) { kill(node); }
 };
 
 // Partitions as jepsen.nemesis.combined's partition package picks them:
@@ -48,7 +51,9 @@ class Nemesis {
   void start(int64_t end_ns);
   void heal_all();
   std::string describe_active() const;
-  bool any_active() const { return partitioned_ || !killed_.empty() || !paused_.empty(); }
+  bool any_active() const {
+    return partitioned_ || !killed_.empty() || !paused_.empty() || !powered_off_.empty();
+  }
 
  private:
   void schedule_next();
@@ -68,6 +73,7 @@ class Nemesis {
   std::string partition_spec_;
   std::vector<std::string> killed_;
   std::vector<std::string> paused_;
+  std::vector<std::string> powered_off_;
 };
 
 }  // namespace runner

@@ -260,6 +260,7 @@ void write_results_json(const std::string& path, const Options& opts, const RunR
     pj[kind] = {{"count", k.count}, {"examples", k.examples}};
 
   j["options"] = options_json(opts);
+  if (!r.power.is_null()) j["power"] = nlohmann::ordered_json::parse(r.power.dump());
   std::ofstream(path) << j.dump(2) << '\n';
 }
 

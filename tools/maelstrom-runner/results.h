@@ -41,6 +41,7 @@ struct RunResult {
   lin::Verdict verdict = lin::Verdict::kUnknown;  // overall
   int64_t final_unread = 0;
   Resources resources;
+  nlohmann::json power;  // --nemesis power counters (Cluster::power_summary), or null
 };
 
 lin::Verdict overall_verdict(const RunResult& r);

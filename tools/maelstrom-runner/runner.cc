@@ -175,6 +175,8 @@ int run_one(const Options& opts, uint64_t seed) {
   r.availability_required = opts.availability;
   if (opts.availability) r.availability_ok = r.stats.availability >= *opts.availability;
   r.verdict = overall_verdict(r);
+  r.power = cluster.power_summary();
+  if (!r.power.is_null()) fmt::print(stderr, "power: {}\n", r.power.dump());
   write_results_json(run_dir + "/results.json", opts, r, history, problems);
   if (opts.plots) {
     std::string warning;
