@@ -249,7 +249,14 @@ void Raft::step(const Message& m) {
                m.type == MsgType::kSnapshotChunk) {
       become_follower(m.term, m.from);
     } else {
+      // Raft 5.2: only the leader's messages and a granted vote reset the
+      // election timer. A candidate that cannot win (its log is behind)
+      // must not keep the up-to-date servers from ever timing out: without
+      // PreVote its elections would otherwise hold the cluster leaderless
+      // (simulation seed 7907, chaos, 3 nodes, no pre-vote).
+      int elapsed = election_elapsed_;
       become_follower(m.term, "");
+      election_elapsed_ = elapsed;
     }
   } else if (m.term < term_) {
     if (m.type == MsgType::kAppend || m.type == MsgType::kHeartbeat) {

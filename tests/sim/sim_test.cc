@@ -115,6 +115,11 @@ const std::vector<Regression> kRegressions = {
     // acknowledged (persistence contract). Fixed in Raft::handle_snapshot_chunk
     // (a matching log is kept) and Raft::restore (withdrawn acks).
     {370, 5, Scenario::kSkew, "install discarded acknowledged entries"},
+    // Without PreVote, a node whose log was behind kept campaigning; each
+    // of its vote requests reset the up-to-date nodes' election timers, and
+    // the quiet phase ended with no leader (liveness). Fixed in Raft::step:
+    // stepping down to a higher term keeps the election timer running.
+    {7907, 3, Scenario::kChaos, "a stale candidate held the cluster leaderless"},
 };
 
 TEST(SimRegression, SeedsThatOnceFailed) {
