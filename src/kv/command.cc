@@ -1,32 +1,8 @@
 #include "kv/command.h"
 
-#include <charconv>
+#include "kv/netstring.h"
 
 namespace raftkv::kv {
-namespace {
-
-// Netstring-style fields ("<len>:<bytes>") keep the encoding valid UTF-8
-// (keys and values are JSON text), so entries can travel inside JSON Raft
-// messages without base64, and still parse without a JSON parser.
-void put_field(std::string& out, std::string_view s) {
-  out.append(std::to_string(s.size()));
-  out.push_back(':');
-  out.append(s);
-}
-
-bool get_field(std::string_view in, size_t* pos, std::string* out) {
-  size_t colon = in.find(':', *pos);
-  if (colon == std::string_view::npos) return false;
-  size_t n = 0;
-  auto [p, ec] = std::from_chars(in.data() + *pos, in.data() + colon, n);
-  if (ec != std::errc() || p != in.data() + colon || colon == *pos) return false;
-  if (in.size() - colon - 1 < n) return false;
-  out->assign(in.substr(colon + 1, n));
-  *pos = colon + 1 + n;
-  return true;
-}
-
-}  // namespace
 
 // op ('w', 'c' or 'r') | create flag ('0' or '1') | key | value | from
 std::string encode(const Command& c) {

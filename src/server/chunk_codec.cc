@@ -1,29 +1,10 @@
 #include "server/chunk_codec.h"
 
-#include <charconv>
+#include "kv/netstring.h"
 
 namespace raftkv::server {
-namespace {
-
-void put_field(std::string& out, std::string_view s) {
-  out.append(std::to_string(s.size()));
-  out.push_back(':');
-  out.append(s);
-}
-
-bool get_field(std::string_view in, size_t* pos, std::string* out) {
-  size_t colon = in.find(':', *pos);
-  if (colon == std::string_view::npos || colon == *pos) return false;
-  size_t n = 0;
-  auto [p, ec] = std::from_chars(in.data() + *pos, in.data() + colon, n);
-  if (ec != std::errc() || p != in.data() + colon) return false;
-  if (in.size() - colon - 1 < n) return false;
-  out->assign(in.substr(colon + 1, n));
-  *pos = colon + 1 + n;
-  return true;
-}
-
-}  // namespace
+using kv::get_field;
+using kv::put_field;
 
 std::string encode_pairs(const storage::KvPairs& pairs) {
   std::string out;

@@ -1,7 +1,6 @@
 // Snapshot chunks travel as raft kSnapshotChunk messages whose data is a
-// list of (key, value) pairs, encoded here. Netstring-style fields
-// ("<len>:<bytes>") keep the encoding valid UTF-8 when the pairs are, so
-// chunks can ride inside JSON messages without base64.
+// list of (key, value) pairs, encoded here as netstring fields
+// (kv/netstring.h).
 #pragma once
 
 #include <optional>
