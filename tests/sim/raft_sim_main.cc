@@ -229,7 +229,8 @@ int main(int argc, char** argv) {
         "commit %llu\n"
         "  appends %llu carrying %llu entries (max %zu per message, up to %zu unanswered to one "
         "follower)\n"
-        "  crashes %llu (%llu inside a Ready), partitions %llu\n"
+        "  crashes %llu (%llu inside the core), partitions %llu\n"
+        "  compactions %llu, snapshots %llu sent / %llu installed, forwarded messages %llu\n"
         "  client ops: %llu ok (%llu reads, %llu writes, %llu cas), %llu fail, %llu info; "
         "linearizability %s (%.2fs)\n",
         static_cast<unsigned long long>(o.seed), to_string(o.scenario), o.nodes, o.ticks,
@@ -239,7 +240,9 @@ int main(int argc, char** argv) {
         (unsigned long long)s.max_commit, (unsigned long long)s.append_msgs,
         (unsigned long long)s.appended_entries, s.max_entries_in_append, s.max_appends_in_flight,
         (unsigned long long)s.crashes, (unsigned long long)s.crashes_mid_ready,
-        (unsigned long long)s.partitions, (unsigned long long)s.ops_ok,
+        (unsigned long long)s.partitions, (unsigned long long)s.compactions,
+        (unsigned long long)s.snapshots_started, (unsigned long long)s.snapshots_installed,
+        (unsigned long long)s.forwards, (unsigned long long)s.ops_ok,
         (unsigned long long)s.reads_ok, (unsigned long long)s.writes_ok,
         (unsigned long long)s.cas_ok, (unsigned long long)s.ops_fail,
         (unsigned long long)s.ops_info, s.lin_verdict.c_str(), s.lin_seconds);
@@ -251,6 +254,7 @@ int main(int argc, char** argv) {
   std::atomic<uint64_t> next{0};
   std::mutex mu;
   uint64_t failures = 0, unknown = 0, ops = 0, crashes = 0, partitions = 0, elections = 0;
+  uint64_t compactions = 0, snapshots_sent = 0, snapshots_installed = 0, mid_core = 0;
   auto worker = [&] {
     for (;;) {
       uint64_t k = next++;
@@ -262,6 +266,10 @@ int main(int argc, char** argv) {
       crashes += r.stats.crashes;
       partitions += r.stats.partitions;
       elections += r.stats.elections;
+      compactions += r.stats.compactions;
+      snapshots_sent += r.stats.snapshots_started;
+      snapshots_installed += r.stats.snapshots_installed;
+      mid_core += r.stats.crashes_mid_ready;
       if (r.stats.lin_verdict == "unknown") {
         ++unknown;
         std::printf("linearizability unknown (budget exhausted): %s\n", r.replay.c_str());
@@ -280,10 +288,13 @@ int main(int argc, char** argv) {
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "%llu seeds (%llu..%llu), %llu failed, %llu linearizability unknown; %llu client ops, "
-      "%llu elections, %llu crashes, %llu partitions; %.1fs wall\n",
+      "%llu elections, %llu crashes (%llu inside the core), %llu partitions; %llu compactions, "
+      "%llu snapshots sent, %llu installed; %.1fs wall\n",
       (unsigned long long)f.seeds, (unsigned long long)f.first_seed,
       (unsigned long long)(f.first_seed + f.seeds - 1), (unsigned long long)failures,
       (unsigned long long)unknown, (unsigned long long)ops, (unsigned long long)elections,
-      (unsigned long long)crashes, (unsigned long long)partitions, wall);
+      (unsigned long long)crashes, (unsigned long long)mid_core, (unsigned long long)partitions,
+      (unsigned long long)compactions, (unsigned long long)snapshots_sent,
+      (unsigned long long)snapshots_installed, wall);
   return failures ? 1 : 0;
 }
