@@ -118,13 +118,6 @@ std::optional<int> parse(int argc, char** argv, Flags* f) {
       "fraction of seeds whose reads go through the log")
       ->type_name("F");
   app.add_flag_callback(
-      "--persist-first",
-      [] {
-        std::cerr << "raft-sim: --persist-first is gone: the core always lets a leader send "
-                     "first\n";
-      },
-      "no effect (kept for old replay commands): the core always lets a leader send first");
-  app.add_flag_callback(
       "--no-pre-vote", [f] { f->base.pre_vote = false; }, "disable PreVote");
   app.add_flag_callback(
       "--no-check-quorum", [f] { f->base.check_quorum = false; }, "disable CheckQuorum");
