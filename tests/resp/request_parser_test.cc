@@ -211,6 +211,20 @@ TEST(RequestParser, HugeArrayCountAllocatesNothingUpFront) {
   EXPECT_LT(p.buffered_bytes(), 4096u);
 }
 
+TEST(RequestParser, BufferedBytesCountsFinishedArguments) {
+  RequestParser p;
+  std::string bytes = "*1000\r\n";
+  for (int i = 0; i < 999; ++i) bytes += "$20\r\n01234567890123456789\r\n";
+  p.feed(bytes);
+  EXPECT_FALSE(p.next().has_value());
+  EXPECT_GE(p.buffered_bytes(), 999u * 20);
+  EXPECT_LE(p.buffered_bytes(), 4 * bytes.size());
+  p.feed("$0\r\n\r\n");
+  EXPECT_EQ(p.next()->size(), 1000u);
+  // Only the input buffer's capacity stays (kept up to 64 KiB for reuse).
+  EXPECT_LE(p.buffered_bytes(), 64u * 1024);
+}
+
 TEST(RequestParser, LargeValueMemoryFollowsReceivedBytes) {
   std::string value(3 << 20, 'v');
   std::string bytes;
