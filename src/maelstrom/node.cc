@@ -41,8 +41,9 @@ const char* op_name(ClientRequest::Op op) {
       return "write";
     case ClientRequest::Op::kCas:
       return "cas";
+    default:  // Redis-only commands never come through this adapter
+      return "?";
   }
-  return "?";
 }
 
 const std::string* string_field(const Json& b, const char* name) {
@@ -400,6 +401,8 @@ void Node::client_reply(server::RequestId id, ClientReply r) {
       return reply_error(c.src, c.msg_id, ErrorCode::kTemporarilyUnavailable, r.text);
     case ReplyCode::kIndefinite:
       return reply_error(c.src, c.msg_id, ErrorCode::kCrash, r.text);
+    case ReplyCode::kNotAnInteger:  // only Redis commands (INCR) give it
+      return reply_error(c.src, c.msg_id, ErrorCode::kAbort, r.text);
   }
 }
 

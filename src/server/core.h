@@ -133,7 +133,7 @@ class Core {
   };
   struct PendingRead {
     ReplyTo to;
-    std::string key;
+    ClientRequest request;
     Millis deadline;
   };
   struct PendingForward {
@@ -161,6 +161,7 @@ class Core {
   void apply_committed(const std::vector<raft::Entry>& entries);
   void apply_chunk(std::span<const raft::Entry> entries);
   void serve_reads();
+  ClientReply read_now(const ClientRequest& r);
   void maybe_compact();
 
   void start_snapshot(const raft::NodeId& to);
