@@ -22,6 +22,7 @@
 #include "cli/flags.h"
 #include "maelstrom/event_loop.h"
 #include "maelstrom/node.h"
+#include "serve/serve_main.h"
 
 namespace {
 
@@ -152,6 +153,11 @@ void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `raftkv serve ...` is the TCP service; anything else is the Maelstrom
+  // mode, which takes no positional arguments.
+  if (argc > 1 && std::string_view(argv[1]) == "serve") {
+    return raftkv::serve::serve_main(argc - 1, argv + 1);
+  }
   raftkv::maelstrom::NodeOptions opts;
   raftkv::maelstrom::LoopOptions loop;
   std::random_device rd;

@@ -153,6 +153,7 @@ void Core::handle_client(const ReplyTo& to, ClientRequest request) {
     return;
   }
   auto p = raft_->propose(kv::encode(request));
+  ++counters_.proposals;
   proposals_[p->index] = PendingProposal{p->term, to, request.op, deadline};
 }
 

@@ -110,6 +110,7 @@ class Core {
   std::string stats() const;
 
   struct Counters {
+    uint64_t proposals = 0;  // client commands appended to the log here
     uint64_t compactions = 0;
     uint64_t snapshots_sent = 0;
     uint64_t snapshots_installed = 0;
