@@ -51,35 +51,6 @@ TEST(Resp, EncodesLinKvOperations) {
   EXPECT_EQ(resp_request(body("init", 1), CasStyle::kIfeq), "");
 }
 
-TEST(Resp, ReaderTakesRepliesInPiecesAndInBatches) {
-  RespReplyReader r;
-  std::string all =
-      "+OK\r\n$2\r\n42\r\n$-1\r\n-UNCERTAIN leader lost\r\n:7\r\n*2\r\n$1\r\na\r\n_\r\n";
-  std::vector<RespReply> got;
-  for (char c : all) {  // one byte at a time: every split point
-    r.feed(&c, 1);
-    while (auto x = r.next()) got.push_back(*x);
-  }
-  ASSERT_EQ(got.size(), 6u) << r.error();
-  EXPECT_EQ(got[0].kind, RespReply::kSimple);
-  EXPECT_EQ(got[1].kind, RespReply::kBulk);
-  EXPECT_EQ(got[1].text, "42");
-  EXPECT_EQ(got[2].kind, RespReply::kNil);
-  EXPECT_EQ(got[3].kind, RespReply::kError);
-  EXPECT_EQ(got[4].integer, 7);
-  ASSERT_EQ(got[5].elements.size(), 2u);
-  EXPECT_EQ(got[5].elements[1].kind, RespReply::kNil);
-  EXPECT_TRUE(r.error().empty());
-}
-
-TEST(Resp, ReaderRejectsGarbage) {
-  RespReplyReader r;
-  std::string bad = "?what\r\n";
-  r.feed(bad.data(), bad.size());
-  EXPECT_FALSE(r.next());
-  EXPECT_FALSE(r.error().empty());
-}
-
 // The outcome the runner records for a RESP reply to op.
 lin::EventType outcome(lin::Fn f, RespReply reply, nlohmann::json* value = nullptr) {
   OpSpec op;
@@ -92,20 +63,20 @@ lin::EventType outcome(lin::Fn f, RespReply reply, nlohmann::json* value = nullp
   return o.type;
 }
 
-RespReply simple(RespReply::Kind k, std::string text = "") {
+RespReply simple(RespReply::Type t, std::string text = "") {
   RespReply r;
-  r.kind = k;
-  r.text = std::move(text);
+  r.type = t;
+  r.str = std::move(text);
   return r;
 }
 
 TEST(Resp, RepliesMapToMaelstromOutcomes) {
-  using K = RespReply;
+  using K = RespReply::Type;
   using T = lin::EventType;
   nlohmann::json v;
   EXPECT_EQ(outcome(lin::Fn::kRead, simple(K::kBulk, "3"), &v), T::kOk);
   EXPECT_EQ(v, 3);
-  EXPECT_EQ(outcome(lin::Fn::kRead, simple(K::kNil), &v), T::kOk);  // absent
+  EXPECT_EQ(outcome(lin::Fn::kRead, simple(K::kNull), &v), T::kOk);  // absent
   EXPECT_TRUE(v.is_null());
   EXPECT_EQ(outcome(lin::Fn::kRead, simple(K::kError, "UNCERTAIN x")), T::kFail);
   EXPECT_EQ(outcome(lin::Fn::kWrite, simple(K::kSimple, "OK")), T::kOk);
@@ -114,7 +85,7 @@ TEST(Resp, RepliesMapToMaelstromOutcomes) {
   EXPECT_EQ(outcome(lin::Fn::kWrite, simple(K::kError, "ERR syntax")), T::kFail);
   EXPECT_EQ(outcome(lin::Fn::kCas, simple(K::kSimple, "OK")), T::kOk);
   EXPECT_EQ(outcome(lin::Fn::kCas, simple(K::kBulk, "OK")), T::kOk);  // a script's reply
-  EXPECT_EQ(outcome(lin::Fn::kCas, simple(K::kNil)), T::kFail);
+  EXPECT_EQ(outcome(lin::Fn::kCas, simple(K::kNull)), T::kFail);
   EXPECT_EQ(outcome(lin::Fn::kCas, simple(K::kError, "UNCERTAIN")), T::kInfo);
   EXPECT_EQ(outcome(lin::Fn::kCas, simple(K::kInteger)), T::kInfo);  // nonsense: unknown
 }
@@ -154,11 +125,13 @@ TEST(NetnsCli, ParsesAndRefusesLatency) {
 
 TEST(NetnsCli, ServerCommandLines) {
   Options o;
+  o.bin = "/b/raftkv";
   o.nodes = {"n0", "n1", "n2"};
   o.args = {"--election-timeout-ms", "300"};
   std::vector<std::string> addrs{"10.77.0.1", "10.77.0.2", "10.77.0.3"};
-  auto a = NetnsMode::server_args(o, 1, addrs);
-  std::vector<std::string> want{"serve",
+  auto a = NetnsMode::server_command(o, 1, addrs);
+  std::vector<std::string> want{"/b/raftkv",
+                                "serve",
                                 "--id",
                                 "n1",
                                 "--peers",
@@ -170,12 +143,19 @@ TEST(NetnsCli, ServerCommandLines) {
                                 "--election-timeout-ms",
                                 "300"};
   EXPECT_EQ(a, want);
-  o.net.peer = Peer::kRedis;
+  o.net.peer = Peer::kRedisRaw;
+  o.bin = "/usr/bin/redis-server";
   o.args = {"--appendfsync", "no"};
-  a = NetnsMode::server_args(o, 0, addrs);
-  EXPECT_EQ(a.front(), "--bind");
-  EXPECT_EQ(a[1], "10.77.0.1");
+  a = NetnsMode::server_command(o, 0, addrs);
+  EXPECT_EQ(a[0], "/usr/bin/redis-server");
+  EXPECT_EQ(a[1], "--bind");
+  EXPECT_EQ(a[2], "10.77.0.1");
   EXPECT_EQ(a[a.size() - 1], "no");  // the user's setting comes last and wins
+  o.net.peer = Peer::kRedis;  // through a shell that makes appendonlydir durable first
+  a = NetnsMode::server_command(o, 0, addrs);
+  EXPECT_EQ(a[0], "/bin/sh");
+  EXPECT_EQ(a[3], "/usr/bin/redis-server");
+  EXPECT_EQ(a[4], "--bind");
 }
 
 // A RESP server on 127.0.0.1 run by the test's event loop: answers each

@@ -39,14 +39,17 @@ void add_net_options(CLI::App& app, NetOptions* o, std::string* fail) {
          });
   option("--peer", "KIND", "raftkv",
          "netns: how servers are started: raftkv (raftkv serve --id --peers --client "
-         "--data-dir .) | redis (redis-server, appendonly, appendfsync always)",
+         "--data-dir .) | redis (redis-server, appendonly, appendfsync always, its AOF dir "
+         "made durable first) | redis-raw (the same without that step)",
          [o](const std::string& v) -> std::string {
            if (v == "raftkv")
              o->peer = Peer::kRaftkv;
            else if (v == "redis")
              o->peer = Peer::kRedis;
+           else if (v == "redis-raw")
+             o->peer = Peer::kRedisRaw;
            else
-             return fmt::format("--peer must be raftkv or redis, got '{}'", v);
+             return fmt::format("--peer must be raftkv, redis or redis-raw, got '{}'", v);
            return "";
          });
   option("--resp-cas", "STYLE", "ifeq (redis: eval)",
@@ -103,7 +106,7 @@ bool validate_net_options(Options& o, std::string* error) {
     *error = "--net netns needs root (it creates network namespaces and nftables rules)";
     return false;
   }
-  if (n.peer == Peer::kRedis && !n.cas_given) n.cas = CasStyle::kEval;
+  if (n.peer != Peer::kRaftkv && !n.cas_given) n.cas = CasStyle::kEval;
   return true;
 }
 

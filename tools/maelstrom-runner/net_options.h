@@ -15,7 +15,9 @@ namespace runner {
 struct Options;
 
 enum class NetMode { kMaelstrom, kNetns };
-enum class Peer { kRaftkv, kRedis };
+// redis: redis-server with the appendonlydir made durable before it starts
+// (see netns_mode.cc); redis-raw: redis-server exactly as it is.
+enum class Peer { kRaftkv, kRedis, kRedisRaw };
 
 struct NetOptions {
   NetMode mode = NetMode::kMaelstrom;

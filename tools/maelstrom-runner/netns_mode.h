@@ -34,9 +34,9 @@ class NetnsMode {
   // results.json's "net": addresses, connections, partitions, faults, cleanup.
   nlohmann::json summary(const HistoryLog& history) const;
 
-  // The server's argv after the binary (exposed for tests).
-  static std::vector<std::string> server_args(const Options& opts, size_t index,
-                                              const std::vector<std::string>& addresses);
+  // The server's full argv, [0] the program (exposed for tests).
+  static std::vector<std::string> server_command(const Options& opts, size_t index,
+                                                 const std::vector<std::string>& addresses);
 
  private:
   void partition(const Grudge& grudge);

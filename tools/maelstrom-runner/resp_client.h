@@ -7,11 +7,11 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "maelstrom/message.h"
+#include "resp/reply.h"
+#include "resp/reply_parser.h"
 
 namespace runner {
 
@@ -21,28 +21,8 @@ enum class CasStyle { kIfeq, kEval };
 // Returns "" for anything else.
 std::string resp_request(const raftkv::maelstrom::Json& body, CasStyle cas);
 
-struct RespReply {
-  enum Kind { kSimple, kError, kInteger, kBulk, kNil, kArray } kind = kNil;
-  std::string text;  // simple string, error message or bulk string
-  int64_t integer = 0;
-  std::vector<RespReply> elements;
-};
-
-// Incremental reader of RESP2 replies (and RESP3's null): feed bytes, take
-// complete replies. A protocol error makes it unusable (error() says why).
-class RespReplyReader {
- public:
-  void feed(const char* data, size_t n) { buf_.append(data, n); }
-  // The next complete reply, or nullopt if more bytes are needed.
-  std::optional<RespReply> next();
-  const std::string& error() const { return error_; }
-
- private:
-  // Parses one reply at pos_; false if incomplete (pos_ unchanged).
-  bool parse(size_t* pos, RespReply* out, int depth);
-  std::string buf_;
-  std::string error_;
-};
+using RespReply = raftkv::resp::Reply;
+using RespReplyReader = raftkv::resp::ReplyParser;
 
 // The Maelstrom reply body for a RESP reply to a request of type f (read,
 // write or cas), with in_reply_to set:

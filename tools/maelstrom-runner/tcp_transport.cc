@@ -158,7 +158,7 @@ void TcpTransport::read_replies(Conn& c) {
   while (c.fd >= 0) {
     ssize_t n = recv(c.fd, buf, sizeof buf, 0);
     if (n > 0) {
-      c.reader.feed(buf, n);
+      c.reader.feed(std::string_view(buf, n));
       while (auto r = c.reader.next()) {
         ++counters_.replies;
         if (c.pending.empty()) {
