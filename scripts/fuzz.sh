@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer, clang, ASan+UBSan) of the wire codec,
-# the Raft message decoder, a whole node fed a byte stream, and the RESP
-# (Redis protocol) request and reply parsers; the targets
+# the Raft message decoder, the binary peer codec (src/wire), a whole node fed a byte stream,
+# and the RESP (Redis protocol) request and reply parsers; the targets
 # and their seed corpora live in tests/fuzz/.
 #
 #   scripts/fuzz.sh                      # build, replay the corpora, fuzz each target 60 s
 #   scripts/fuzz.sh --seconds 3600       # long mode
-#   scripts/fuzz.sh --target node        # one target (codec, raft_codec, node, resp_request, resp_reply)
+#   scripts/fuzz.sh --target node        # one target (codec, raft_codec, node, wire, resp_request, resp_reply)
 #   scripts/fuzz.sh --seconds 0          # replay the checked-in corpora only (regressions)
 #
 # Each target first replays tests/fuzz/corpus/<target>/ (the seeds and every
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
-targets=(codec raft_codec node resp_request resp_reply)
+targets=(codec raft_codec node wire resp_request resp_reply)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
