@@ -151,7 +151,7 @@ TEST(NetnsCli, ServerCommandLines) {
   EXPECT_EQ(a[1], "--bind");
   EXPECT_EQ(a[2], "10.77.0.1");
   EXPECT_EQ(a[a.size() - 1], "no");  // the user's setting comes last and wins
-  o.net.peer = Peer::kRedis;  // through a shell that makes appendonlydir durable first
+  o.net.peer = Peer::kRedis;         // through a shell that makes appendonlydir durable first
   a = NetnsMode::server_command(o, 0, addrs);
   EXPECT_EQ(a[0], "/bin/sh");
   EXPECT_EQ(a[3], "/usr/bin/redis-server");

@@ -53,8 +53,7 @@ std::vector<std::string> NetnsMode::server_command(const Options& opts, size_t i
       // holds it, so a power cut before anything else syncs that directory
       // loses every write, appendfsync always or not (redis-raw shows it).
       // Made durable here, the AOF's own fsyncs decide what survives.
-      cmd = {"/bin/sh", "-c", "mkdir -p appendonlydir && sync . && exec \"$0\" \"$@\"",
-             opts.bin};
+      cmd = {"/bin/sh", "-c", "mkdir -p appendonlydir && sync . && exec \"$0\" \"$@\"", opts.bin};
     }
     cmd.insert(cmd.end(), {"--bind", me, "--port", std::to_string(n.client_port), "--dir", ".",
                            "--appendonly", "yes", "--appendfsync", "always", "--save", "",

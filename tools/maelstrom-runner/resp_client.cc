@@ -62,8 +62,8 @@ Json maelstrom_reply(const std::string& f, int64_t in_reply_to, const RespReply&
     bool uncertain = reply.str.rfind("UNCERTAIN", 0) == 0;
     return error(uncertain ? Code::kCrash : Code::kTemporarilyUnavailable, reply.str);
   }
-  bool ok_text =
-      (reply.type == RespReply::Type::kSimple || reply.type == RespReply::Type::kBulk) && reply.str == "OK";
+  bool ok_text = (reply.type == RespReply::Type::kSimple || reply.type == RespReply::Type::kBulk) &&
+                 reply.str == "OK";
   if (f == "read") {
     if (reply.type == RespReply::Type::kNull) return error(Code::kKeyDoesNotExist, "nil");
     if (reply.type == RespReply::Type::kBulk) {
