@@ -95,8 +95,8 @@ bool run_alive(const std::string& tag) {
   int fd = open(lock.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) return false;
   bool held = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  // The file stays: a run that just created it may be about to lock it.
   close(fd);
-  if (!held) unlink(lock.c_str());
   return held;
 }
 
