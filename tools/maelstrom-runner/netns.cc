@@ -124,6 +124,10 @@ int exec_capture(const std::string& ns, const std::vector<std::string>& argv_s,
       if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) _exit(126);
     }
     execvp(argv[0], argv.data());
+    const char msg[] = "cannot execute ";
+    (void)!write(2, msg, sizeof msg - 1);
+    (void)!write(2, argv[0], strlen(argv[0]));
+    (void)!write(2, "\n", 1);
     _exit(127);
   }
   close(in[0]);

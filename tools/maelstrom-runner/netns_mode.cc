@@ -66,6 +66,17 @@ std::vector<std::string> NetnsMode::server_command(const Options& opts, size_t i
 
 bool NetnsMode::setup(std::string* error) {
   if (!topo_.create(opts_.nodes, error)) return false;
+  if (opts_.nemesis.count("partition")) {
+    // Fail now rather than run a whole test whose partitions never happen.
+    std::string out;
+    int rc = NetnsTopology::run_in(topo_.node_netns_name(0), {"nft", "-f", "-"},
+                                   nft_ruleset({}, PartitionMode::kDrop), &out);
+    if (rc != 0) {
+      *error = fmt::format(
+          "--nemesis partition needs nftables (Debian nftables): nft exited {}: {}", rc, out);
+      return false;
+    }
+  }
   std::map<std::string, sockaddr_in> servers;
   for (size_t i = 0; i < opts_.nodes.size(); ++i) {
     addresses_.push_back(topo_.node_address(i));
