@@ -280,6 +280,8 @@ std::optional<Options> test_cli(const std::vector<std::string>& args, std::strin
   num("--final-timeout", &o.final_timeout_s, true, false, "budget for the final reads");
   num("--check-budget", &o.check_budget_s, true, false, "linearizability checker time budget");
 
+  add_net_options(app, &o.net, &fail);
+
   if (help_out) {
     *help_out = app.help();
     return std::nullopt;
@@ -343,6 +345,7 @@ std::optional<Options> test_cli(const std::vector<std::string>& args, std::strin
         o.concurrency, 2 * n, 2 * n);
     return std::nullopt;
   }
+  if (!validate_net_options(o, error)) return std::nullopt;
   if (!o.seed_given) o.seed = std::random_device{}();
   return o;
 }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "net_options.h"
+
 namespace runner {
 
 enum class LatencyDist { kConstant, kUniform, kExponential };
@@ -42,6 +44,7 @@ struct Options {
   double final_timeout_s = 30;           // budget for the final reads
   double check_budget_s = 60;            // checker wall-clock budget
   bool plots = true;
+  NetOptions net;  // --net netns and its options
 };
 
 struct CheckCmdOptions {

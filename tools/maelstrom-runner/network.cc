@@ -37,7 +37,17 @@ void Network::on_node_line(const std::string& node, std::string line) {
 }
 
 void Network::send(Message m) {
+  if (client_transport_) {
+    ++stats_.client_sent;
+    client_transport_(std::move(m));
+    return;
+  }
   route(std::move(m));
+}
+
+void Network::deliver_reply(const Message& m) {
+  ++stats_.client_sent;
+  deliver(m);
 }
 
 int64_t Network::sample_latency_ns() {

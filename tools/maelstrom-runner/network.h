@@ -54,6 +54,13 @@ class Network {
   }
   void heal() { grudge_.clear(); }
 
+  // --net netns: client requests go to this transport instead of the
+  // simulated network, which gets the replies back through deliver_reply().
+  void set_client_transport(std::function<void(Message)> transport) {
+    client_transport_ = std::move(transport);
+  }
+  void deliver_reply(const Message& m);
+
   const NetStats& stats() const { return stats_; }
 
  private:
@@ -85,6 +92,7 @@ class Network {
   uint64_t next_seq_ = 0;
   int64_t next_id_ = 0;
   NetStats stats_;
+  std::function<void(Message)> client_transport_;
 };
 
 }  // namespace runner

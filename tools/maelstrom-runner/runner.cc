@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "cluster.h"
 #include "final_reads.h"
+#include "netns_mode.h"
 #include "plots.h"
 #include "results.h"
 #include "workload.h"
@@ -87,8 +88,20 @@ int run_one(const Options& opts, uint64_t seed) {
   EventLoop loop;
   Problems problems;
   Network net(loop, net_rng, opts.latency_ms, opts.latency_dist, problems);
+  // --net netns: declared before the cluster, so its namespaces outlive the
+  // servers inside them.
+  std::unique_ptr<NetnsMode> netns;
+  if (opts.net.mode == NetMode::kNetns) {
+    netns = std::make_unique<NetnsMode>(loop, net, problems, opts, seed);
+    std::string why;
+    if (!netns->setup(&why)) {
+      fmt::print(stderr, "error: --net netns: {}\n", why);
+      return 2;
+    }
+  }
   int next_client = opts.concurrency;  // c0..c(C-1) are the workers
-  Cluster cluster(loop, net, problems, opts, run_dir, &next_client);
+  Cluster cluster(loop, net, problems, opts, run_dir, &next_client,
+                  netns ? netns->cluster_hooks() : ClusterHooks{});
   auto procs = cluster.processes();
   loop.add_tick([&procs] { reap_children(procs); });
 
@@ -107,6 +120,7 @@ int run_one(const Options& opts, uint64_t seed) {
   std::string error;
   if (!cluster.start_all(&error)) return fail_setup(error);
   if (!cluster.init_all(&error)) return fail_setup(error);
+  if (netns && !netns->wait_ready(&error)) return fail_setup(error);
 
   int64_t t0 = mono_ns();
   HistoryLog history(t0, run_dir);
@@ -156,6 +170,11 @@ int run_one(const Options& opts, uint64_t seed) {
   progress.done();
   cluster.stop_all();
   history.flush();
+  if (netns) {
+    netns->teardown();
+    r.net = netns->summary(history);
+    fmt::print(stderr, "net: {}\n", r.net.dump());
+  }
   res.exit = sample_cpu(cluster, opts.cpu_pids);
   for (const NodeProcess* n : cluster.processes()) {
     res.node_starts.push_back(n->starts());
