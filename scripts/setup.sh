@@ -9,6 +9,7 @@ PACKAGES=(
   gnuplot-nox jq libcurl4-openssl-dev libcli11-dev
   clang libclang-rt-14-dev
   libfuse3-dev fuse3
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -10,7 +10,9 @@
 #include "clock.h"
 #include "cluster.h"
 #include "final_reads.h"
+#include "messages_log.h"
 #include "plots.h"
+#include "report.h"
 #include "results.h"
 #include "workload.h"
 
@@ -75,6 +77,17 @@ class Progress {
   int64_t last_ = 0;
 };
 
+// messages.jsonl and index.html; a failure is a warning: the run's verdict stands.
+void write_report_files(const std::string& run_dir, const lin::CheckReport& check,
+                        const HistoryLog& history, const MessagesLog& messages,
+                        const Options& opts) {
+  if (!messages.write_jsonl(run_dir + "/messages.jsonl", -history.rel(0)))
+    fmt::print(stderr, "warning: cannot write {}/messages.jsonl\n", run_dir);
+  std::string error;
+  if (!write_run_report(run_dir, check, history, &messages, opts.nodes, opts.concurrency, &error))
+    fmt::print(stderr, "warning: no HTML report: {}\n", error);
+}
+
 int run_one(const Options& opts, uint64_t seed) {
   std::string run_dir = make_run_dir(opts);
   fmt::print(stderr, "maelstrom-runner: {} nodes, concurrency {}, seed {}, results in {}\n",
@@ -87,6 +100,8 @@ int run_one(const Options& opts, uint64_t seed) {
   EventLoop loop;
   Problems problems;
   Network net(loop, net_rng, opts.latency_ms, opts.latency_dist, problems);
+  MessagesLog messages;  // for the report's message diagram
+  net.set_messages_log(&messages);
   int next_client = opts.concurrency;  // c0..c(C-1) are the workers
   Cluster cluster(loop, net, problems, opts, run_dir, &next_client);
   auto procs = cluster.processes();
@@ -183,6 +198,7 @@ int run_one(const Options& opts, uint64_t seed) {
     if (!write_plots(run_dir, history, opts.time_limit_s, &warning))
       fmt::print(stderr, "warning: {}\n", warning);
   }
+  write_report_files(run_dir, r.check, history, messages, opts);
   fmt::print("{}", summary_text(r, problems));
   fmt::print("results: {}\n", run_dir);
   const char* word = r.verdict == lin::Verdict::kValid ? "Everything looks good! ヽ(‘ー`)ノ"
