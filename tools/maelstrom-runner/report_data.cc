@@ -219,6 +219,7 @@ json report_data(const ReportInput& in) {
   d["title"] = in.title;
   d["verdict"] = lin::to_string(in.check->verdict);
   d["ops"] = ops;
+  d["rowsByWorker"] = in.lanes_modulo > 0;
   d["end"] = end_us;
   d["nemesis"] = nemesis_windows(in, end_us);
   d["anomalies"] = a;

@@ -86,8 +86,8 @@ std::string verdict_of(const json& r) {
 // "20250101T120000.123" -> "2025-01-01 12:00:00".
 std::string run_date(const std::string& name) {
   if (name.size() < 15 || name[8] != 'T') return name;
-  return name.substr(0, 4) + "-" + name.substr(4, 2) + "-" + name.substr(6, 2) + " " +
-         name.substr(9, 2) + ":" + name.substr(11, 2) + ":" + name.substr(13, 2);
+  return fmt::format("{}-{}-{} {}:{}:{}", name.substr(0, 4), name.substr(4, 2), name.substr(6, 2),
+                     name.substr(9, 2), name.substr(11, 2), name.substr(13, 2));
 }
 
 struct Run {
@@ -135,7 +135,7 @@ std::string dir_listing_html(const fs::path& dir, const std::string& rel) {
     std::error_code ec2;
     auto size = e.is_regular_file() ? e.file_size(ec2) : 0;
     h += fmt::format("<tr><td><a href=\"{}\">{}</a></td><td>{}</td></tr>",
-                     url_path("/" + rel + name), escape(name),
+                     url_path(fmt::format("/{}{}", rel, name)), escape(name),
                      e.is_regular_file() ? fmt::format("{} bytes", size) : "");
   }
   return h + "</table></body></html>\n";
@@ -246,9 +246,10 @@ std::string store_index_html(const std::string& store) {
     const json opts = res.is_object() ? res.value("options", json::object()) : json::object();
     std::string nemesis;
     for (const auto& n : opts.value("nemesis", json::array()))
-      nemesis += (nemesis.empty() ? "" : ",") + (n.is_string() ? n.get<std::string>() : n.dump());
+      nemesis.append(nemesis.empty() ? "" : ",")
+          .append(n.is_string() ? n.get<std::string>() : n.dump());
     std::string verdict = verdict_of(res);
-    std::string base = "/" + r.workload + "/" + r.name + "/";
+    std::string base = fmt::format("/{}/{}/", r.workload, r.name);
     std::error_code ec;
     bool has_report = fs::exists(fs::path(store) / r.workload / r.name / "index.html", ec);
     h += fmt::format(
@@ -287,12 +288,12 @@ std::optional<ServeOptions> parse_serve_args(const std::vector<std::string>& arg
       char* endp = nullptr;
       long p = std::strtol(v.c_str(), &endp, 10);
       if (v.empty() || *endp != '\0' || p < 0 || p > 65535) {
-        *error = "--port needs a number in 0..65535, got '" + v + "'";
+        *error = fmt::format("--port needs a number in 0..65535, got '{}'", v);
         return std::nullopt;
       }
       o.port = static_cast<int>(p);
     } else {
-      *error = "unknown argument '" + a + "' (serve takes --store DIR, --port N, --bind ADDR)";
+      *error = fmt::format("unknown argument '{}' (serve takes --store DIR, --port N, --bind ADDR)", a);
       return std::nullopt;
     }
   }

@@ -12,8 +12,9 @@ window.addEventListener("error", function (e) {
   const O = D.ops, N = O.s.length, END = Math.max(D.end, 1);
   const FN = ["read", "write", "cas"], TY = ["ok", "info", "fail", "pending"];
   const COLOR = ["#3a9d5d", "#d39e00", "#d9534f", "#8a9aa6"];
-  const FAULT = { partition: "rgba(66,133,244,0.16)", kill: "rgba(217,83,79,0.18)",
-                  pause: "rgba(142,68,173,0.16)", power: "rgba(230,126,34,0.2)" };
+  // The same colours as the gnuplot plots' shading.
+  const FAULT = { partition: "rgba(217,83,79,0.16)", kill: "rgba(120,120,120,0.22)",
+                  pause: "rgba(66,133,244,0.16)", power: "rgba(230,126,34,0.2)" };
   const SVGNS = "http://www.w3.org/2000/svg";
 
   const sec = (us) => (us / 1e6).toFixed(3) + " s";
@@ -52,6 +53,8 @@ window.addEventListener("error", function (e) {
   const byRow = Array.from({ length: rowsN }, () => []);
   for (let i = 0; i < N; i++) byRow[O.row[i]].push(i);
   for (const r of byRow) r.sort((a, b) => O.s[a] - O.s[b]);
+  // A row is a worker (process mod concurrency) in a run, a process otherwise.
+  const rowName = byRow.map((r, k) => (r.length ? (D.rowsByWorker ? "w" + k : "p" + O.p[r[0]]) : ""));
   const canvas = document.getElementById("timeline");
   const ctx = canvas.getContext("2d");
   const rowH = Math.max(3, Math.min(16, Math.floor(520 / rowsN)));
@@ -78,7 +81,7 @@ window.addEventListener("error", function (e) {
       ctx.fillRect(x0, 0, Math.max(1, x1 - x0), cssH - AXIS);
       ctx.fillStyle = "#444";
       ctx.font = "11px sans-serif";
-      ctx.fillText(n[2] + " " + (n[4].length ? n[4].join(",") : n[3]), Math.max(0, x0) + 2, 10);
+      ctx.fillText(n[2] + " " + (n[4].length ? n[4].join(",") : n[3].split(" ")[0]), Math.max(0, x0) + 2, 10);
     }
     const h = Math.max(1, rowH - (rowH > 4 ? 2 : 1));
     for (let t = 0; t < 4; t++) {
@@ -92,6 +95,13 @@ window.addEventListener("error", function (e) {
       }
     }
     if (focus) drawFocus(focus, h);
+    if (rowH >= 10) {
+      ctx.font = "10px sans-serif";
+      ctx.fillStyle = "rgba(255,255,255,0.75)";
+      ctx.fillRect(0, TOP, 34, rowsN * rowH);
+      ctx.fillStyle = "#333";
+      for (let r = 0; r < rowsN; r++) ctx.fillText(rowName[r], 2, TOP + r * rowH + rowH - 3);
+    }
     drawAxis(w);
   }
   function outline(i, color, width, h) {
@@ -223,7 +233,7 @@ window.addEventListener("error", function (e) {
     el("h2", {}, anomalies, "Anomalies (" + D.anomalies.length + " invalid key" + (D.anomalies.length > 1 ? "s" : "") + ")");
     D.anomalies.forEach((a, n) => {
       const box = el("div", { class: "anomaly", id: "anomaly-" + n }, anomalies);
-      el("h3", {}, box, "Key " + a.key + " is not linearizable");
+      el("h3", {}, box, (a.key === "null" ? "The register" : "Key " + a.key) + " is not linearizable");
       el("p", { class: "why" }, box, a.why);
       if (a.stuck >= 0) box.appendChild(anomalySvg(a));
       const tail = a.prefix.slice(-6).map((i) => "p" + O.p[i] + " " + short(i));
@@ -290,12 +300,12 @@ window.addEventListener("error", function (e) {
         const y0 = y(n[0]), y1 = y(n[1]);
         if (n[2] === "partition") {
           el("rect", { x: 0, y: y0, width: Wd, height: Math.max(2, y1 - y0), fill: FAULT.partition }, svg);
-          el("text", { x: 2, y: y0 + 12, fill: "#1a4f9c" }, svg, "partition " + n[3]);
+          el("text", { x: 2, y: y0 + 12, fill: "#a02622" }, svg, "partition " + n[3]);
         } else {
           for (const node of n[4]) {
             const i = M.nodes.indexOf(node);
             if (i < 0) continue;
-            el("rect", { x: lx(i) - 5, y: y0, width: 10, height: Math.max(2, y1 - y0), fill: n[2] === "kill" ? "#d9534f" : n[2] === "pause" ? "#8e44ad" : "#e67e22", opacity: 0.6 }, svg)
+            el("rect", { x: lx(i) - 5, y: y0, width: 10, height: Math.max(2, y1 - y0), fill: n[2] === "kill" ? "#555" : n[2] === "pause" ? "#4285f4" : "#e67e22", opacity: 0.6 }, svg)
               .appendChild(el("title", {}, null, n[2] + " " + node));
             el("text", { x: lx(i) + 8, y: Math.max(T + 10, y0 + 12), fill: "#a00" }, svg, n[2]);
           }
