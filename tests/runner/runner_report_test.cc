@@ -15,6 +15,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -67,8 +68,8 @@ std::string chromium() {
   return "";
 }
 
-#define REQUIRE_CHROMIUM()                                                               \
-  if (chromium().empty())                                                                \
+#define REQUIRE_CHROMIUM()                                                              \
+  if (chromium().empty())                                                               \
   GTEST_SKIP() << "chromium is not installed (Debian package `chromium`, installed by " \
                   "scripts/setup.sh): the browser tests of the HTML report are skipped"
 
@@ -80,8 +81,14 @@ struct Page {
 };
 
 std::vector<std::string> browser_args(const fs::path& dir) {
-  return {chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-          "--no-first-run", "--enable-logging=stderr", "--v=0",
+  return {chromium(),
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--hide-scrollbars",
+          "--no-first-run",
+          "--enable-logging=stderr",
+          "--v=0",
           std::string("--user-data-dir=") + (dir / "chromium-profile").string()};
 }
 
@@ -128,8 +135,8 @@ int render_ms(const Page& p) {
 
 // Runs `maelstrom-runner test` into store; returns the run directory.
 fs::path run_test(const fs::path& dir, std::vector<std::string> extra, int expect_status) {
-  std::vector<std::string> args{RUNNER_BIN, "test", "-w", "lin-kv", "--store",
-                                (dir / "store").string()};
+  std::vector<std::string> args{RUNNER_BIN, "test",    "-w",
+                                "lin-kv",   "--store", (dir / "store").string()};
   args.insert(args.end(), extra.begin(), extra.end());
   int status = run(args, dir / "runner.out", dir / "runner.err");
   if (expect_status >= 0) {
@@ -146,11 +153,11 @@ const fs::path kDocs = fs::path(SOURCE_DIR) / "docs";
 
 TEST(RunReport, InvalidRunShowsItsAnomalyInTheBrowser) {
   fs::path dir = scratch("invalid");
-  fs::path run_dir = run_test(dir,
-                              {"--bin", fixture("broken-local"), "--node-count", "3",
-                               "--time-limit", "4", "--rate", "50", "--latency", "5", "--nemesis",
-                               "partition", "--nemesis-interval", "1", "--seed", "7"},
-                              1);
+  fs::path run_dir = run_test(
+      dir,
+      {"--bin", fixture("broken-local"), "--node-count", "3", "--time-limit", "4", "--rate", "50",
+       "--latency", "5", "--nemesis", "partition", "--nemesis-interval", "1", "--seed", "7"},
+      1);
   fs::path html = run_dir / "index.html";
   ASSERT_TRUE(fs::exists(html));
   ASSERT_TRUE(fs::exists(run_dir / "messages.jsonl"));
@@ -163,21 +170,23 @@ TEST(RunReport, InvalidRunShowsItsAnomalyInTheBrowser) {
   EXPECT_NE(p.dom.find("id=\"anomaly-0\""), std::string::npos) << "no anomaly view";
   EXPECT_NE(p.dom.find("class=\"anomaly-svg\""), std::string::npos) << "anomaly not drawn";
   EXPECT_NE(p.dom.find("class=\"op stuck\""), std::string::npos) << "no op that cannot be placed";
-  EXPECT_TRUE(std::regex_search(p.dom, std::regex("class=\"why\">process [0-9]+ (read|cas|write) ")))
+  EXPECT_TRUE(
+      std::regex_search(p.dom, std::regex("class=\"why\">process [0-9]+ (read|cas|write) ")))
       << "no sentence explaining the anomaly";
   EXPECT_NE(p.dom.find("id=\"msg-svg\""), std::string::npos) << "no message diagram";
   screenshot(html, dir / "report-invalid.png", dir);
-  if (getenv("UPDATE_DOCS")) fs::copy_file(dir / "report-invalid.png", kDocs / "report-invalid.png",
-                                           fs::copy_options::overwrite_existing);
+  if (getenv("UPDATE_DOCS"))
+    fs::copy_file(dir / "report-invalid.png", kDocs / "report-invalid.png",
+                  fs::copy_options::overwrite_existing);
 }
 
 TEST(RunReport, ValidRunWithFaultsDrawsTimelineAndMessages) {
   fs::path dir = scratch("valid");
-  fs::path run_dir = run_test(dir,
-                              {"--bin", fixture("memory-kv"), "--node-count", "3", "--time-limit",
-                               "4", "--rate", "50", "--latency", "5", "--nemesis",
-                               "partition,pause", "--nemesis-interval", "1", "--seed", "3"},
-                              0);
+  fs::path run_dir = run_test(
+      dir,
+      {"--bin", fixture("memory-kv"), "--node-count", "3", "--time-limit", "4", "--rate", "50",
+       "--latency", "5", "--nemesis", "partition,pause", "--nemesis-interval", "1", "--seed", "3"},
+      0);
   fs::path html = run_dir / "index.html";
   std::string text = slurp(html);
   // memory-kv proxies every request to n0: server-to-server messages exist.
@@ -191,8 +200,9 @@ TEST(RunReport, ValidRunWithFaultsDrawsTimelineAndMessages) {
   EXPECT_NE(p.dom.find("id=\"msg-svg\""), std::string::npos);
   EXPECT_NE(p.dom.find("<line"), std::string::npos) << "no message drawn";
   screenshot(html, dir / "report-valid.png", dir);
-  if (getenv("UPDATE_DOCS")) fs::copy_file(dir / "report-valid.png", kDocs / "report-valid.png",
-                                           fs::copy_options::overwrite_existing);
+  if (getenv("UPDATE_DOCS"))
+    fs::copy_file(dir / "report-valid.png", kDocs / "report-valid.png",
+                  fs::copy_options::overwrite_existing);
 }
 
 TEST(CheckHtml, SharedInvalidHistoryGetsAnAnomalyView) {
@@ -232,8 +242,8 @@ TEST(CheckHtml, HundredThousandOperationsRenderInUnderFiveSeconds) {
     }
   }
   fs::path html = dir / "big.html";
-  ASSERT_EQ(run({RUNNER_BIN, "check", history.string(), "--html", html.string()},
-                dir / "check.out", dir / "check.err"),
+  ASSERT_EQ(run({RUNNER_BIN, "check", history.string(), "--html", html.string()}, dir / "check.out",
+                dir / "check.err"),
             0)
       << slurp(dir / "check.err");
   EXPECT_LT(fs::file_size(html), 6u << 20);
@@ -254,7 +264,8 @@ TEST(ReportData, EmbedsABoundedSampleOfManyMessages) {
   raftkv::maelstrom::Message m{"n0", "n1", {{"type", "append"}, {"msg_id", 1}}};
   const int64_t t0 = 1'000'000'000;
   for (int i = 0; i < 200'000; ++i)  // 20,000 messages a second for 10 s
-    log.record(m, t0 + i * 50'000LL, t0 + i * 50'000LL + 1'000'000, runner::MessageFate::kDelivered);
+    log.record(m, t0 + i * 50'000LL, t0 + i * 50'000LL + 1'000'000,
+               runner::MessageFate::kDelivered);
   std::vector<lin::Event> history;
   lin::CheckReport check;
   check.verdict = lin::Verdict::kValid;
@@ -271,6 +282,28 @@ TEST(ReportData, EmbedsABoundedSampleOfManyMessages) {
   // Every second keeps a complete range at its start.
   EXPECT_EQ(d["messages"]["complete"].size(), 10u);
   EXPECT_EQ(d["messages"]["complete"][3][0], 3'000'000);
+}
+
+TEST(CheckerAnomaly, NamesThePrefixTheStuckOpAndWhy) {
+  std::stringstream in(
+      R"({"process":1,"type":"invoke","f":"write","key":5,"value":1,"time":0}
+{"process":1,"type":"ok","f":"write","key":5,"value":1,"time":1000000}
+{"process":3,"type":"invoke","f":"write","key":5,"value":4,"time":1500000}
+{"process":2,"type":"invoke","f":"read","key":5,"value":null,"time":2000000}
+{"process":2,"type":"ok","f":"read","key":5,"value":3,"time":3000000}
+{"process":3,"type":"ok","f":"write","key":5,"value":4,"time":4000000})");
+  std::string error;
+  auto h = lin::parse_history(in, &error);
+  ASSERT_TRUE(h) << error;
+  lin::CheckReport r = lin::check(*h);
+  ASSERT_EQ(r.verdict, lin::Verdict::kInvalid);
+  const lin::KeyReport& k = r.keys.at(0);
+  EXPECT_EQ(k.stuck, 3u);  // the read's invoke
+  ASSERT_FALSE(k.prefix.empty());
+  EXPECT_EQ(k.prefix.front(), 0u);  // write 1 comes first
+  EXPECT_EQ(k.why,
+            "process 2 read 3 at t=0.002-0.003 s, but the only writes that could precede it wrote "
+            "1 and 4.");
 }
 
 // ---- serve -------------------------------------------------------------
@@ -337,8 +370,9 @@ TEST(Serve, ListsRunsAndServesTheirFilesReadOnly) {
                               {"--bin", fixture("broken-local"), "--node-count", "2",
                                "--time-limit", "1", "--rate", "20", "--seed", "7", "--no-plots"},
                               -1);
-  std::string verdict =
-      nlohmann::json::parse(slurp(run_dir / "results.json"))["valid?"] == true ? "valid" : "invalid";
+  std::string verdict = nlohmann::json::parse(slurp(run_dir / "results.json"))["valid?"] == true
+                            ? "valid"
+                            : "invalid";
   fs::path store = dir / "store";
   std::ofstream(dir / "secret.txt") << "outside the store";
   fs::create_symlink(dir / "secret.txt", store / "escape.txt");
@@ -347,9 +381,9 @@ TEST(Serve, ListsRunsAndServesTheirFilesReadOnly) {
   std::string run_name = run_dir.filename().string();
   std::string index = get(s.port, "/");
   EXPECT_EQ(index.rfind("HTTP/1.1 200", 0), 0u) << index;
-  std::string date = run_name.substr(0, 4) + '-' + run_name.substr(4, 2) + '-' + run_name.substr(6, 2);
-  EXPECT_NE(index.find(date), std::string::npos)
-      << "run date missing: " << index;
+  std::string date =
+      run_name.substr(0, 4) + '-' + run_name.substr(4, 2) + '-' + run_name.substr(6, 2);
+  EXPECT_NE(index.find(date), std::string::npos) << "run date missing: " << index;
   EXPECT_NE(index.find("class=\"" + verdict + "\">" + verdict), std::string::npos);
   EXPECT_NE(index.find(std::string("/lin-kv/") + run_name + "/index.html"), std::string::npos);
 
@@ -358,7 +392,8 @@ TEST(Serve, ListsRunsAndServesTheirFilesReadOnly) {
   EXPECT_NE(report.find("Content-Type: text/html"), std::string::npos);
   EXPECT_NE(report.find("id=\"report-data\""), std::string::npos);
   EXPECT_EQ(get(s.port, "/latest/results.json").rfind("HTTP/1.1 200", 0), 0u);
-  EXPECT_NE(get(s.port, std::string("/lin-kv/") + run_name + "/").find("history.jsonl"), std::string::npos);
+  EXPECT_NE(get(s.port, std::string("/lin-kv/") + run_name + "/").find("history.jsonl"),
+            std::string::npos);
 
   for (const char* bad : {"/../secret.txt", "/%2e%2e/secret.txt", "/lin-kv/../../secret.txt",
                           "/escape.txt", "/%2E%2E%2Fsecret.txt", "/lin-kv/%00"})

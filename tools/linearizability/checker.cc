@@ -196,17 +196,30 @@ std::string join_values(const std::vector<std::string>& v) {
 // One sentence for a person: what the stuck op saw or required, and the only
 // values the register could hold when it took effect (the prefix's state and
 // whatever the ops concurrent with it wrote).
-std::string why_sentence(const std::vector<Event>& h, const KeyOps& k, const detail::SearchResult& r,
-                         size_t stuck, const std::vector<size_t>& window,
-                         const std::vector<bool>& in_prefix) {
+std::string why_sentence(const std::vector<Event>& h, const KeyOps& k,
+                         const detail::SearchResult& r, size_t stuck,
+                         const std::vector<size_t>& window, const std::vector<bool>& in_prefix) {
   const Op& b = k.ops[stuck];
-  std::vector<int32_t> could{r.state};
-  for (size_t i : window) {
-    const Op& o = k.ops[i];
-    if (i == stuck || in_prefix[i] || o.f == Fn::kRead) continue;
-    int32_t v = o.f == Fn::kWrite ? o.a : o.b;
+  auto concurrent = [&](const Op& o) {
+    return o.invoke < b.complete && (!o.ok || o.complete > b.invoke);
+  };
+  auto written = [](const Op& o) { return o.f == Fn::kWrite ? o.a : o.b; };
+  // The register's value where the prefix first reaches an op concurrent with
+  // b (a valid cut: the prefix is a legal order), then anything written after
+  // that cut or by the concurrent ops left out of the prefix.
+  int32_t before = detail::kAbsent;
+  size_t cut = 0;
+  for (; cut < r.prefix.size() && !concurrent(k.ops[r.prefix[cut]]); ++cut)
+    if (k.ops[r.prefix[cut]].f != Fn::kRead) before = written(k.ops[r.prefix[cut]]);
+  std::vector<int32_t> could{before};
+  auto add = [&](int32_t v) {
     if (std::find(could.begin(), could.end(), v) == could.end()) could.push_back(v);
-  }
+  };
+  for (size_t p = cut; p < r.prefix.size(); ++p)
+    if (k.ops[r.prefix[p]].f != Fn::kRead) add(written(k.ops[r.prefix[p]]));
+  for (size_t i : window)
+    if (i != stuck && !in_prefix[i] && k.ops[i].f != Fn::kRead && concurrent(k.ops[i]))
+      add(written(k.ops[i]));
   std::vector<std::string> names;
   for (int32_t v : could) names.push_back(value_name(k, v));
   // Built by appends: GCC 12 warns falsely (-Wrestrict) on "literal" + string.
@@ -215,23 +228,23 @@ std::string why_sentence(const std::vector<Event>& h, const KeyOps& k, const det
   std::string when = interval_at(h, b);
   std::string held = "the register could only hold ";
   held.append(join_values(names))
-      .append(" (its value after the longest linearizable prefix of ")
-      .append(std::to_string(r.prefix.size()))
-      .append(" ops, and what the ops concurrent with it wrote)");
+      .append(" (its value before the ops concurrent with it, and what those wrote)");
   int32_t needed = b.a;
   bool explained = std::find(could.begin(), could.end(), needed) == could.end();
   std::string s = who;
   if (b.f == Fn::kRead) {
     s.append("read ").append(value_name(k, needed)).append(" at ").append(when).append(", but ");
     if (explained && could.size() <= 4) {
-      if (r.state != detail::kAbsent)
+      if (before != detail::kAbsent)
         return s.append("the only writes that could precede it wrote ")
             .append(join_values(names))
             .append(".");
       if (could.size() == 1) return s.append("no write of the key could precede it.");
       names.erase(names.begin());
-      return s.append("the key was absent until then and the only writes that could precede it "
-                      "wrote ")
+      return s
+          .append(
+              "the key was absent until then and the only writes that could precede it "
+              "wrote ")
           .append(join_values(names))
           .append(".");
     }
@@ -239,9 +252,13 @@ std::string why_sentence(const std::vector<Event>& h, const KeyOps& k, const det
     s.append("cas ").append(value_name(k, b.a)).append("->").append(value_name(k, b.b));
     s.append(" succeeded at ").append(when).append(", but ");
   } else {
-    return s.append("write ").append(value_name(k, b.a)).append(" at ").append(when).append(
-        " cannot be placed: every order of the ops before and beside it breaks an earlier read "
-        "or cas.");
+    return s.append("write ")
+        .append(value_name(k, b.a))
+        .append(" at ")
+        .append(when)
+        .append(
+            " cannot be placed: every order of the ops before and beside it breaks an earlier read "
+            "or cas.");
   }
   if (explained) return s.append(held).append(".");
   return s.append("no order of the ops concurrent with it leaves the register at ")

@@ -22,11 +22,11 @@ bool write_check_report(const CheckCmdOptions& opts, const std::vector<lin::Even
   in.time_base_ns = events.empty() ? 0 : events.front().time;
   size_t invalid = 0;
   for (const auto& k : report.keys) invalid += k.verdict == lin::Verdict::kInvalid;
-  in.summary = {fmt::format("History file {}: {} events{}.", opts.file, events.size(),
-                            skipped ? fmt::format(" ({} nemesis lines skipped)", skipped) : ""),
-                fmt::format("Linearizability: {} ({} keys, {} invalid; checked in {:.3f} s).",
-                            lin::to_string(report.verdict), report.keys.size(), invalid,
-                            report.seconds)};
+  in.summary = {
+      fmt::format("History file {}: {} events{}.", opts.file, events.size(),
+                  skipped ? fmt::format(" ({} nemesis lines skipped)", skipped) : ""),
+      fmt::format("Linearizability: {} ({} keys, {} invalid; checked in {:.3f} s).",
+                  lin::to_string(report.verdict), report.keys.size(), invalid, report.seconds)};
   std::string error;
   if (!write_report(opts.html, in, &error)) {
     fmt::print(stderr, "error: {}\n", error);

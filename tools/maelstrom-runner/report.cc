@@ -23,11 +23,20 @@ std::string html_escape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -60,9 +69,14 @@ std::string read_file(const std::string& path) {
 }
 
 // JSON inside <script>: "</" would end the element; "<\/" is the same string.
-std::string script_safe(std::string s) {
-  for (size_t at = 0; (at = s.find("</", at)) != std::string::npos; at += 3) s.insert(at + 1, "\\");
-  return s;
+std::string script_safe(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    out += s[i];
+    if (s[i] == '<' && i + 1 < s.size() && s[i + 1] == '/') out += '\\';
+  }
+  return out;
 }
 
 double num(const json& j, std::initializer_list<const char*> path) {
@@ -92,20 +106,21 @@ std::vector<std::string> summarize_results(const json& r) {
     for (const auto& n : o["nemesis"]) nemesis += n.get<std::string>() + " ";
     nemesis += fmt::format("(every ~{} s)", num(o, {"nemesis-interval"}));
   }
-  out.push_back(fmt::format("Workload {} on {} nodes of {}, concurrency {}, {} s at {} req/s, {}, "
-                            "seed {}.",
-                            o.value("workload", "?"), nodes.size(), o.value("bin", "?"),
-                            num(o, {"concurrency"}), num(o, {"time-limit"}), num(o, {"rate"}),
-                            nemesis, o.contains("seed") ? o["seed"].dump() : "?"));
+  out.push_back(
+      fmt::format("Workload {} on {} nodes of {}, concurrency {}, {} s at {} req/s, {}, "
+                  "seed {}.",
+                  o.value("workload", "?"), nodes.size(), o.value("bin", "?"),
+                  num(o, {"concurrency"}), num(o, {"time-limit"}), num(o, {"rate"}), nemesis,
+                  o.contains("seed") ? o["seed"].dump() : "?"));
+  out.push_back(
+      fmt::format("{} operations: {} ok, {} info (outcome unknown), {} fail; {:.1f}% of them ok.",
+                  num(r, {"stats", "ops"}), num(r, {"stats", "ok"}), num(r, {"stats", "info"}),
+                  num(r, {"stats", "fail"}), 100 * num(r, {"availability", "ok-fraction"})));
   out.push_back(fmt::format(
-      "{} operations: {} ok, {} info (outcome unknown), {} fail; {:.1f}% of them ok.",
-      num(r, {"stats", "ops"}), num(r, {"stats", "ok"}), num(r, {"stats", "info"}),
-      num(r, {"stats", "fail"}), 100 * num(r, {"availability", "ok-fraction"})));
-  out.push_back(fmt::format("Throughput {:.1f} ok/s over {:.1f} s; latency of ok ops p50 {:.1f} ms, "
-                            "p99 {:.1f} ms, max {:.1f} ms.",
-                            num(r, {"throughput", "ok-per-s"}),
-                            num(r, {"throughput", "duration-s"}), num(r, {"latency-ms", "p50"}),
-                            num(r, {"latency-ms", "p99"}), num(r, {"latency-ms", "max"})));
+      "Throughput {:.1f} ok/s over {:.1f} s; latency of ok ops p50 {:.1f} ms, "
+      "p99 {:.1f} ms, max {:.1f} ms.",
+      num(r, {"throughput", "ok-per-s"}), num(r, {"throughput", "duration-s"}),
+      num(r, {"latency-ms", "p50"}), num(r, {"latency-ms", "p99"}), num(r, {"latency-ms", "max"})));
   const json& lin = r.value("linearizability", json::object());
   size_t invalid = 0, unknown = 0;
   for (const auto& k : lin.value("keys", json::array())) {
@@ -113,26 +128,27 @@ std::vector<std::string> summarize_results(const json& r) {
     invalid += v == "invalid";
     unknown += v == "unknown";
   }
-  out.push_back(fmt::format("Linearizability: {} ({} keys, {} invalid, {} unknown; checked in "
-                            "{:.2f} s).",
-                            verdict_word(lin.value("valid?", json())), num(lin, {"key-count"}),
-                            invalid, unknown, num(lin, {"checker-seconds"})));
+  out.push_back(
+      fmt::format("Linearizability: {} ({} keys, {} invalid, {} unknown; checked in "
+                  "{:.2f} s).",
+                  verdict_word(lin.value("valid?", json())), num(lin, {"key-count"}), invalid,
+                  unknown, num(lin, {"checker-seconds"})));
   if (r.contains("availability") && r["availability"].contains("required"))
     out.push_back(fmt::format("Availability {:.3f} against the required {:.3f}: {}.",
                               num(r, {"availability", "ok-fraction"}),
                               num(r, {"availability", "required"}),
                               r["availability"].value("valid?", false) ? "met" : "NOT met"));
-  out.push_back(fmt::format("Messages: {} server-to-server, {} client; {:.2f} server messages per "
-                            "op; {} dropped by partitions, {} to a down node.",
-                            num(r, {"net", "server-msgs"}), num(r, {"net", "client-msgs"}),
-                            num(r, {"net", "server-msgs-per-op"}),
-                            num(r, {"net", "dropped-partition"}),
-                            num(r, {"net", "dropped-node-down"})));
-  out.push_back(fmt::format("{} nemesis events; final reads: {} ok of {} attempts, {} key/node "
-                            "pairs never read.",
-                            r.value("nemesis", json::array()).size(),
-                            num(r, {"final-reads", "ok"}), num(r, {"final-reads", "reads"}),
-                            num(r, {"final-reads", "unread"})));
+  out.push_back(
+      fmt::format("Messages: {} server-to-server, {} client; {:.2f} server messages per "
+                  "op; {} dropped by partitions, {} to a down node.",
+                  num(r, {"net", "server-msgs"}), num(r, {"net", "client-msgs"}),
+                  num(r, {"net", "server-msgs-per-op"}), num(r, {"net", "dropped-partition"}),
+                  num(r, {"net", "dropped-node-down"})));
+  out.push_back(
+      fmt::format("{} nemesis events; final reads: {} ok of {} attempts, {} key/node "
+                  "pairs never read.",
+                  r.value("nemesis", json::array()).size(), num(r, {"final-reads", "ok"}),
+                  num(r, {"final-reads", "reads"}), num(r, {"final-reads", "unread"})));
   for (const auto& [kind, p] : r.value("problems", json::object()).items())
     out.push_back(fmt::format("Problem {}: {} times.", kind, num(p, {"count"})));
   return out;
@@ -171,9 +187,10 @@ bool write_report(const std::string& path, const ReportInput& in, std::string* e
   for (const auto& p : in.plot_files) {
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) continue;
-    plots += fmt::format("<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\">"
-                         "<figcaption>{0}</figcaption></figure>\n",
-                         html_escape(fs::path(p).filename().string()), base64(read_file(p)));
+    plots += fmt::format(
+        "<figure><img alt=\"{0}\" src=\"data:image/png;base64,{1}\">"
+        "<figcaption>{0}</figcaption></figure>\n",
+        html_escape(fs::path(p).filename().string()), base64(read_file(p)));
   }
   if (!plots.empty()) h += "<section id=\"plots\"><h2>Plots</h2>\n" + plots + "</section>\n";
   if (in.results.is_object())

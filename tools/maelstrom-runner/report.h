@@ -15,19 +15,19 @@
 namespace runner {
 
 struct ReportInput {
-  std::string title;                            // e.g. "lin-kv 20250101T120000.123"
-  nlohmann::json results;                       // results.json, or null (check mode)
-  std::vector<std::string> summary;             // sentences; derived from results if empty
+  std::string title;                                 // e.g. "lin-kv 20250101T120000.123"
+  nlohmann::json results;                            // results.json, or null (check mode)
+  std::vector<std::string> summary;                  // sentences; derived from results if empty
   const std::vector<lin::Event>* history = nullptr;  // required
   const lin::CheckReport* check = nullptr;           // required
-  int64_t time_base_ns = 0;                     // history time shown as t=0
-  std::vector<NemesisEvent> nemesis;            // times relative, as in the history
-  const MessagesLog* messages = nullptr;        // optional
-  int64_t messages_t0_mono = 0;                 // monotonic time of history time 0
-  std::vector<std::string> nodes;               // lanes of the message diagram
-  int lanes_modulo = 0;  // >0: a process's timeline row is process mod this (worker)
-  std::vector<std::string> plot_files;          // PNGs to inline (missing ones skipped)
-  std::string full_messages_file;               // named in the message diagram's note
+  int64_t time_base_ns = 0;                          // history time shown as t=0
+  std::vector<NemesisEvent> nemesis;                 // times relative, as in the history
+  const MessagesLog* messages = nullptr;             // optional
+  int64_t messages_t0_mono = 0;                      // monotonic time of history time 0
+  std::vector<std::string> nodes;                    // lanes of the message diagram
+  int lanes_modulo = 0;                 // >0: a process's timeline row is process mod this (worker)
+  std::vector<std::string> plot_files;  // PNGs to inline (missing ones skipped)
+  std::string full_messages_file;       // named in the message diagram's note
 };
 
 // The embedded messages are capped so a long run's report stays small; the

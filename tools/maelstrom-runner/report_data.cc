@@ -14,7 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-int64_t to_us(int64_t ns, int64_t base) { return (ns - base) / 1000; }
+int64_t to_us(int64_t ns, int64_t base) {
+  return (ns - base) / 1000;
+}
 
 std::string text_of(const json& v) {
   return v.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -72,10 +74,17 @@ json ops_columns(const ReportInput& in, std::vector<int>* op_of) {
     if (ev.f == lin::Fn::kRead && ev.type == lin::EventType::kOk)
       v[op] = values.intern(text_of(ev.value));
   }
-  return {{"p", p},         {"row", row},           {"s", s},
-          {"e", e},         {"t", t},               {"f", f},
-          {"k", k},         {"v", v},               {"keys", keys.names()},
-          {"vals", values.names()}, {"rows", in.lanes_modulo > 0 ? in.lanes_modulo : next_row}};
+  return {{"p", p},
+          {"row", row},
+          {"s", s},
+          {"e", e},
+          {"t", t},
+          {"f", f},
+          {"k", k},
+          {"v", v},
+          {"keys", keys.names()},
+          {"vals", values.names()},
+          {"rows", in.lanes_modulo > 0 ? in.lanes_modulo : next_row}};
 }
 
 // start-X / stop-X pairs as [from_us, to_us, kind, detail, nodes].

@@ -24,11 +24,16 @@ using nlohmann::json;
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -257,10 +262,12 @@ std::string store_index_html(const std::string& store) {
         "<td>{}</td><td>{}</td><td><a href=\"{}\">files</a></td></tr>\n",
         escape(run_date(r.name)), escape(r.workload), opts.value("nodes", json::array()).size(),
         escape(nemesis.empty() ? "none" : nemesis), verdict, verdict,
-        res.is_object() ? fmt_number(res.value("stats", json::object()).value("ops", json()), "{:.0f}")
-                        : "",
         res.is_object()
-            ? fmt_number(res.value("throughput", json::object()).value("ok-per-s", json()), "{:.1f}")
+            ? fmt_number(res.value("stats", json::object()).value("ops", json()), "{:.0f}")
+            : "",
+        res.is_object()
+            ? fmt_number(res.value("throughput", json::object()).value("ok-per-s", json()),
+                         "{:.1f}")
             : "",
         has_report ? fmt::format("<a href=\"{}\">report</a>", url_path(base + "index.html")) : "",
         url_path(base));
@@ -293,7 +300,8 @@ std::optional<ServeOptions> parse_serve_args(const std::vector<std::string>& arg
       }
       o.port = static_cast<int>(p);
     } else {
-      *error = fmt::format("unknown argument '{}' (serve takes --store DIR, --port N, --bind ADDR)", a);
+      *error =
+          fmt::format("unknown argument '{}' (serve takes --store DIR, --port N, --bind ADDR)", a);
       return std::nullopt;
     }
   }
