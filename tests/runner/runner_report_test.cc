@@ -282,6 +282,15 @@ TEST(ReportData, EmbedsABoundedSampleOfManyMessages) {
   // Every second keeps a complete range at its start.
   EXPECT_EQ(d["messages"]["complete"].size(), 10u);
   EXPECT_EQ(d["messages"]["complete"][3][0], 3'000'000);
+
+  // A fault's start and stop get their own complete ranges, first.
+  in.nemesis = {{2'500'000'000, "start-partition", {{"spec", "one"}}},
+                {4'500'000'000, "stop-partition", nullptr}};
+  d = runner::report_data(in);
+  ASSERT_EQ(d["messages"]["complete"].size(), 12u);
+  EXPECT_EQ(d["messages"]["complete"][0][0], 2'480'000);
+  EXPECT_EQ(d["messages"]["complete"][1][0], 4'480'000);
+  EXPECT_LE(d["messages"]["embedded"].get<size_t>(), runner::kMaxEmbeddedMessages);
 }
 
 TEST(CheckerAnomaly, NamesThePrefixTheStuckOpAndWhy) {

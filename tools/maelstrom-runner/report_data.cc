@@ -135,7 +135,7 @@ json anomalies(const ReportInput& in, const std::vector<int>& op_of) {
 // [from_us, to_us] ranges where no message was left out.
 std::vector<size_t> pick_messages(const std::vector<MessageRecord>& recs, int64_t t0,
                                   const std::vector<std::pair<int64_t, int64_t>>& focus_us,
-                                  json* complete) {
+                                  const std::vector<int64_t>& faults_us, json* complete) {
   std::vector<size_t> order(recs.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -171,9 +171,14 @@ std::vector<size_t> pick_messages(const std::vector<MessageRecord>& recs, int64_
     if (out.size() >= focus_budget) break;
     take_range(from - 50'000, to + 50'000, focus_budget - out.size());
   }
+  // Then the moments faults start and stop, where protocols get interesting.
+  if (!faults_us.empty()) {
+    size_t each = kMaxEmbeddedMessages / 4 / faults_us.size();
+    for (int64_t t : faults_us) take_range(t - 20'000, t + 200'000, each);
+  }
   int64_t first = us(order.front()), last = us(order.back());
   int64_t seconds = std::max<int64_t>(1, (last - first) / 1'000'000 + 1);
-  size_t per = (kMaxEmbeddedMessages - out.size()) / seconds;
+  size_t per = (kMaxEmbeddedMessages - std::min(out.size(), kMaxEmbeddedMessages)) / seconds;
   for (int64_t sec = 0; sec < seconds; ++sec)
     take_range(first + sec * 1'000'000, first + (sec + 1) * 1'000'000, per);
   std::sort(out.begin(), out.end(),
@@ -181,7 +186,8 @@ std::vector<size_t> pick_messages(const std::vector<MessageRecord>& recs, int64_
   return out;
 }
 
-json messages_json(const ReportInput& in, const json& ops, const json& anomaly_list) {
+json messages_json(const ReportInput& in, const json& ops, const json& anomaly_list,
+                   const json& nemesis) {
   json out = {{"nodes", in.nodes}, {"file", in.full_messages_file}};
   if (!in.messages) {
     out["total"] = 0;
@@ -199,7 +205,10 @@ json messages_json(const ReportInput& in, const json& ops, const json& anomaly_l
   // report's t=0 is time_base_ns of history time.
   int64_t t0 = in.messages_t0_mono + in.time_base_ns;
   json complete;
-  std::vector<size_t> pick = pick_messages(recs, t0, focus, &complete);
+  std::vector<int64_t> faults;
+  for (const json& n : nemesis)
+    for (int i : {0, 1}) faults.push_back(n[i].get<int64_t>());
+  std::vector<size_t> pick = pick_messages(recs, t0, focus, faults, &complete);
   json flat = json::array();
   for (size_t i : pick) {
     const MessageRecord& r = recs[i];
@@ -232,7 +241,7 @@ json report_data(const ReportInput& in) {
   d["end"] = end_us;
   d["nemesis"] = nemesis_windows(in, end_us);
   d["anomalies"] = a;
-  d["messages"] = messages_json(in, ops, a);
+  d["messages"] = messages_json(in, ops, a, d["nemesis"]);
   return d;
 }
 

@@ -268,7 +268,7 @@ window.addEventListener("error", function (e) {
     const m = M.m, count = m.length / 6;
     el("p", { class: "note" }, msgs, "Lamport diagram: time flows down, one line per node and one for all clients. " +
       M.total + " messages were routed; " + M.embedded + " are embedded here" +
-      (M.embedded < M.total ? " (every message of the ranges listed below, the start of every second and around the anomaly; the full log is " + M.file + " next to this report)." : "."));
+      (M.embedded < M.total ? " (every message of the ranges listed below: around each anomaly, around each fault starting or stopping, and the start of every second; moments outside them jump to the next complete range; the full log is " + M.file + " next to this report)." : "."));
     const bar = el("div", { class: "tools" }, msgs);
     el("label", {}, bar, "from (s) ");
     const from = el("input", { type: "number", step: "0.01", min: "0", value: "0", style: "width:7em" }, bar);
@@ -281,16 +281,19 @@ window.addEventListener("error", function (e) {
     const holder = el("div", {}, msgs);
     const complete = el("p", { class: "note" }, msgs);
     if (M.embedded < M.total)
-      complete.textContent = "Complete ranges: " + M.complete.slice(0, 80).map((r) => sec(r[0]) + "–" + sec(r[1])).join(", ") +
+      complete.textContent = "Complete ranges: " + M.complete.slice().sort((x, y) => x[0] - y[0]).slice(0, 80).map((r) => sec(r[0]) + "–" + sec(r[1])).join(", ") +
         (M.complete.length > 80 ? " …" : "");
     const hue = (t) => (t * 137) % 360;
+    const ranges = (M.complete || []).slice().sort((x, y) => x[0] - y[0]);
     function draw() {
       const a = Math.round(parseFloat(from.value || "0") * 1e6), w = parseInt(width.value, 10), b = a + w;
       let lo = 0, hi = count;
       while (lo < hi) { const mid = (lo + hi) >> 1; if (m[mid * 6] < a) lo = mid + 1; else hi = mid; }
       const pick = [];
       for (let j = lo; j < count && m[j * 6] < b && pick.length < 3000; j++) pick.push(j);
-      info.textContent = pick.length + " messages sent in this window" + (pick.length >= 3000 ? " (first 3000 drawn)" : "");
+      const covered = M.embedded >= M.total || ranges.some((r) => a >= r[0] && a < r[1]);
+      info.textContent = pick.length + " messages sent in this window" + (pick.length >= 3000 ? " (first 3000 drawn)" : "") +
+        (covered ? "" : " — not all embedded here: see " + M.file);
       const LW = 150, Wd = lanes.length * LW + 60, H = 760, T = 30;
       const y = (us) => T + ((Math.min(Math.max(us, a), b + w * 0.2) - a) / (w * 1.2)) * (H - T - 10);
       const svg = el("svg", { id: "msg-svg", width: Wd, height: H, viewBox: "0 0 " + Wd + " " + H });
@@ -336,8 +339,17 @@ window.addEventListener("error", function (e) {
       }
       holder.replaceChildren(svg);
     }
+    // Moves a moment the sample left out to the next range it kept whole.
+    function snap(us) {
+      if (M.embedded >= M.total) return us;
+      for (const r of ranges) {
+        if (us >= r[0] && us < r[1]) return us;
+        if (r[0] > us) return r[0];
+      }
+      return us;
+    }
     showMessages = (us) => {
-      from.value = (Math.max(0, us) / 1e6).toFixed(3);
+      from.value = (Math.max(0, snap(us)) / 1e6).toFixed(3);
       draw();
       msgs.scrollIntoView({ behavior: "smooth" });
     };
@@ -347,7 +359,7 @@ window.addEventListener("error", function (e) {
     // Start where something happens: the anomaly, else the first fault, else t=0.
     const a0 = D.anomalies.find((x) => x.stuck >= 0);
     const start = a0 ? O.s[a0.stuck] - 20000 : D.nemesis.length ? D.nemesis[0][0] - 10000 : 0;
-    from.value = (Math.max(0, start) / 1e6).toFixed(3);
+    from.value = (Math.max(0, snap(start)) / 1e6).toFixed(3);
     draw();
   }
 
