@@ -170,12 +170,14 @@ std::string describe(const std::vector<Event>& h, const Op& op) {
   return s + (inv.f == Fn::kRead ? dump(h[op.complete].value) : "ok");
 }
 
-// "t=1.234-1.240 s", relative to the first event of the history.
+// "t=1.234-1.240 s", relative to the first event of the history; sub-
+// millisecond ops get microseconds ("t=0.622104-0.622311 s").
 std::string interval_at(const std::vector<Event>& h, const Op& op) {
   char buf[64];
   double from = (h[op.invoke].time - h.front().time) / 1e9;
   double to = (h[op.complete].time - h.front().time) / 1e9;
-  std::snprintf(buf, sizeof buf, "t=%.3f-%.3f s", from, to);
+  bool same_ms = std::llround(from * 1000) == std::llround(to * 1000);
+  std::snprintf(buf, sizeof buf, same_ms ? "t=%.6f-%.6f s" : "t=%.3f-%.3f s", from, to);
   return buf;
 }
 

@@ -109,6 +109,10 @@ json nemesis_windows(const ReportInput& in, int64_t end_us) {
     if (start) open[kind] = {at, n.value};
   }
   while (!open.empty()) close(open.begin()->first, end_us);
+  // Closed in stop order; the script wants them by start (the first fault).
+  std::stable_sort(out.begin(), out.end(), [](const json& a, const json& b) {
+    return a[0].get<int64_t>() < b[0].get<int64_t>();
+  });
   return out;
 }
 

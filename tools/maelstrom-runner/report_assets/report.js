@@ -192,15 +192,19 @@ window.addEventListener("error", function (e) {
     let lo = Infinity, hi = -Infinity;
     for (const i of a.window) { lo = Math.min(lo, O.s[i]); hi = Math.max(hi, O.e[i] < 0 ? O.s[i] : O.e[i]); }
     if (a.stuck >= 0) hi = Math.max(hi, end(a.stuck));
-    const span = Math.max(hi - lo, 1);
-    lo -= span * 0.05; hi += span * 0.05;
     // Prefix ops overlapping the window, the last 40 at most: the context.
     const shown = a.window.slice();
     const ctxOps = a.prefix.filter((i) => !inWindow.has(i) && end(i) >= lo && O.s[i] <= hi).slice(-40);
     shown.push(...ctxOps);
     const procs = [...new Set(shown.map((i) => O.p[i]))].sort((x, y) => x - y);
-    const W = 1000, L = 70, RH = 26, H = 30 + procs.length * RH + 24;
-    const x = (us) => L + ((Math.min(Math.max(us, lo), hi) - lo) / (hi - lo)) * (W - L - 10);
+    // Not to scale, as Knossos draws it: every invoke and completion gets its
+    // own slot in real-time order, which is all linearizability looks at.
+    const times = [...new Set(shown.flatMap((i) => (O.e[i] < 0 ? [O.s[i]] : [O.s[i], O.e[i]])))].sort((x, y) => x - y);
+    const slot = new Map(times.map((t, k) => [t, k]));
+    const W = Math.max(1000, Math.min(1300, 160 + times.length * 70)), L = 70, RH = 26;
+    const H = 30 + procs.length * RH + 24;
+    const step = (W - L - 110) / Math.max(1, times.length - 1);
+    const x = (us) => L + (slot.has(us) ? slot.get(us) : times.length) * step;
     const svg = el("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, class: "anomaly-svg" });
     procs.forEach((p, r) => el("text", { x: 4, y: 30 + r * RH + 16 }, svg, "p" + p));
     if (a.stuck >= 0 && O.e[a.stuck] >= 0) {
@@ -210,7 +214,7 @@ window.addEventListener("error", function (e) {
     }
     for (const i of shown) {
       const r = procs.indexOf(O.p[i]);
-      const x0 = x(O.s[i]), x1 = Math.max(x0 + 4, x(O.e[i] < 0 ? hi : O.e[i]));
+      const x0 = x(O.s[i]), x1 = O.e[i] < 0 ? W - 8 : Math.max(x0 + 4, x(O.e[i]));
       const role = i === a.stuck ? "stuck" : pos.has(i) ? "prefix" : "other";
       const fill = role === "stuck" ? "#f4c7c3" : role === "prefix" ? "#c8e6c9" : "#eee";
       const stroke = role === "stuck" ? "#c9302c" : role === "prefix" ? "#1b5e20" : "#777";
@@ -225,7 +229,7 @@ window.addEventListener("error", function (e) {
     const ly = H - 6;
     el("text", { x: L, y: ly, fill: "#1b5e20" }, svg, "#k = k-th op of the longest linearizable prefix");
     el("text", { x: L + 390, y: ly, fill: "#c9302c" }, svg, "✗ = cannot be placed after it");
-    el("text", { x: L + 640, y: ly, fill: "#555" }, svg, "dashed = info / never completed");
+    el("text", { x: L + 640, y: ly, fill: "#555" }, svg, "dashed: info or pending; not to scale");
     return svg;
   }
   const anomalies = document.getElementById("anomalies");
@@ -335,7 +339,8 @@ window.addEventListener("error", function (e) {
           : { x: x2 - 4, y: y2 + 4, fill: "#c9302c" }, g, fate === 0 ? undefined : "×");
         el("title", {}, g, names[m[j * 6 + 2]] + " → " + names[m[j * 6 + 3]] + " " + type + " sent " + sec(s) +
           (fate === 0 ? ", delivered " : fate === 1 ? ", dropped (partition) " : ", dropped (node down) ") + sec(d));
-        if (label) el("text", { x: (x1 + x2) / 2 + 2, y: (y1 + y2) / 2 - 2, fill: color }, g, type);
+        // Near the sender, so a request's and its reply's labels do not collide.
+        if (label) el("text", { x: x1 + (x2 - x1) * 0.2 + (x2 > x1 ? 2 : -40), y: y1 + (y2 - y1) * 0.2 - 3, fill: color }, g, type);
       }
       holder.replaceChildren(svg);
     }
