@@ -183,7 +183,7 @@ window.addEventListener("error", function (e) {
   });
   const tools = document.getElementById("timeline-tools");
   el("button", {}, tools, "Reset zoom").onclick = () => { view.a = 0; view.b = END; drawTimeline(); };
-  el("span", { class: "hint" }, tools, N + " operations; double-click a moment to see its messages below.");
+  el("span", { class: "hint" }, tools, N + " operations" + (D.messages.total ? "; double-click a moment to see its messages below." : "."));
 
   // ---- Anomalies -------------------------------------------------------
   function anomalySvg(a) {
@@ -252,7 +252,7 @@ window.addEventListener("error", function (e) {
         zoomTo(lo, hi);
         canvas.scrollIntoView({ behavior: "smooth", block: "center" });
       };
-      if (a.stuck >= 0) el("button", {}, bar, "Messages around it").onclick = () => showMessages(O.s[a.stuck] - 20000);
+      if (a.stuck >= 0 && D.messages.total) el("button", {}, bar, "Messages around it").onclick = () => showMessages(O.s[a.stuck] - 20000);
       const det = el("details", {}, box);
       el("summary", {}, det, "The checker's explanation");
       el("pre", {}, det, a.explanation);
