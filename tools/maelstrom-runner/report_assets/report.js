@@ -269,7 +269,7 @@ window.addEventListener("error", function (e) {
     const names = M.names, nodeSet = new Set(M.nodes);
     const lanes = M.nodes.concat(["clients"]);
     const laneOf = (id) => (nodeSet.has(names[id]) ? M.nodes.indexOf(names[id]) : lanes.length - 1);
-    const m = M.m, count = m.length / 6;
+    let m = M.m, count = m.length / 6, full = false;
     el("p", { class: "note" }, msgs, "Lamport diagram: time flows down, one line per node and one for all clients. " +
       M.total + " messages were routed; " + M.embedded + " are embedded here" +
       (M.embedded < M.total ? " (every message of the ranges listed below: around each anomaly, around each fault starting or stopping, and the start of every second; moments outside them jump to the next complete range; the full log is " + M.file + " next to this report)." : "."));
@@ -295,9 +295,10 @@ window.addEventListener("error", function (e) {
       while (lo < hi) { const mid = (lo + hi) >> 1; if (m[mid * 6] < a) lo = mid + 1; else hi = mid; }
       const pick = [];
       for (let j = lo; j < count && m[j * 6] < b && pick.length < 3000; j++) pick.push(j);
-      const covered = M.embedded >= M.total || ranges.some((r) => a >= r[0] && a < r[1]);
+      const covered = full || M.embedded >= M.total || ranges.some((r) => a >= r[0] && a < r[1]);
       info.textContent = pick.length + " messages sent in this window" + (pick.length >= 3000 ? " (first 3000 drawn)" : "") +
         (covered ? "" : " — not all embedded here: see " + M.file);
+      if (!covered && location.protocol.startsWith("http")) loadFull();
       const LW = 150, Wd = lanes.length * LW + 60, H = 760, T = 30;
       const y = (us) => T + ((Math.min(Math.max(us, a), b + w * 0.2) - a) / (w * 1.2)) * (H - T - 10);
       const svg = el("svg", { id: "msg-svg", width: Wd, height: H, viewBox: "0 0 " + Wd + " " + H });
@@ -344,9 +345,33 @@ window.addEventListener("error", function (e) {
       }
       holder.replaceChildren(svg);
     }
+    // Served over HTTP (`maelstrom-runner serve`), the full log next to the
+    // report can be read once, when a window the sample left out is shown.
+    let loading = false;
+    function loadFull() {
+      if (loading || full) return;
+      loading = true;
+      info.textContent += " (loading " + M.file + "…)";
+      const ids = new Map(names.map((n, k) => [n, k]));
+      const id = (n) => { if (!ids.has(n)) { ids.set(n, names.length); names.push(n); } return ids.get(n); };
+      const fates = { ok: 0, partition: 1, down: 2 };
+      fetch(M.file).then((r) => (r.ok ? r.text() : Promise.reject(r.status))).then((text) => {
+        const rows = [];
+        for (const line of text.split("\n")) {
+          if (!line) continue;
+          const r = JSON.parse(line);
+          rows.push([r[0], r[1], id(r[2]), id(r[3]), id(r[4]), fates[r[7]] ?? 0]);
+        }
+        rows.sort((x, y) => x[0] - y[0]);
+        m = rows.flat();
+        count = rows.length;
+        full = true;
+        draw();
+      }).catch((e) => { info.textContent += " (could not load " + M.file + ": " + e + ")"; });
+    }
     // Moves a moment the sample left out to the next range it kept whole.
     function snap(us) {
-      if (M.embedded >= M.total) return us;
+      if (full || M.embedded >= M.total || location.protocol.startsWith("http")) return us;
       for (const r of ranges) {
         if (us >= r[0] && us < r[1]) return us;
         if (r[0] > us) return r[0];
