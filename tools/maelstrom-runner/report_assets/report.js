@@ -388,7 +388,8 @@ window.addEventListener("error", function (e) {
     next.onclick = () => { from.value = (parseFloat(from.value) + parseInt(width.value, 10) / 1e6).toFixed(3); draw(); };
     // Start where something happens: the anomaly, else the first fault, else t=0.
     const a0 = D.anomalies.find((x) => x.stuck >= 0);
-    const start = a0 ? O.s[a0.stuck] - 20000 : D.nemesis.length ? D.nemesis[0][0] - 10000 : 0;
+    const hash = /t=([0-9.]+)/.exec(location.hash);  // index.html#t=12.5 links a moment
+    const start = hash ? parseFloat(hash[1]) * 1e6 : a0 ? O.s[a0.stuck] - 20000 : D.nemesis.length ? D.nemesis[0][0] - 10000 : 0;
     from.value = (Math.max(0, snap(start)) / 1e6).toFixed(3);
     draw();
   }
