@@ -11,6 +11,7 @@ PACKAGES=(
   libfuse3-dev fuse3
   iproute2 nftables redis-server
   redis-tools
+  chromium fonts-dejavu-core
 )
 
 missing=()

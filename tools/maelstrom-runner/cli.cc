@@ -375,6 +375,8 @@ void add_check_options(CLI::App& app, CheckCmdOptions* o, std::string* fail) {
          "checker time budget in seconds")
       ->type_name("S")
       ->default_str(raftkv::cli::number_text(o->budget_s));
+  app.add_option("--html", o->html, "also write an HTML report (timeline, anomalies) to this file")
+      ->type_name("OUT.html");
 }
 
 }  // namespace
@@ -418,7 +420,8 @@ std::string usage() {
   add_check_options(check, &c, &fail);
   return "Usage:\n"
          "  maelstrom-runner test -w lin-kv --bin PATH [options] [-- ARGS passed to every node]\n"
-         "  maelstrom-runner check [--budget S] FILE.jsonl\n"
+         "  maelstrom-runner check [--budget S] [--html OUT.html] FILE.jsonl\n"
+         "  maelstrom-runner serve [--store DIR] [--port 8080] [--bind 127.0.0.1]\n"
          "  maelstrom-runner --help\n\n" +
          test_help + "\n" + check.help() +
          "\nExit status: 0 valid, 1 invalid, 2 unknown or error.\n";

@@ -50,6 +50,7 @@ struct Options {
 struct CheckCmdOptions {
   std::string file;
   double budget_s = 60;
+  std::string html;  // --html OUT.html: also write the anomaly report there
 };
 
 // Parses `test` arguments (after the subcommand). On error returns nullopt and

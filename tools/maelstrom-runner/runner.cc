@@ -11,7 +11,9 @@
 #include "cluster.h"
 #include "final_reads.h"
 #include "netns_mode.h"
+#include "messages_log.h"
 #include "plots.h"
+#include "report.h"
 #include "results.h"
 #include "workload.h"
 
@@ -76,6 +78,17 @@ class Progress {
   int64_t last_ = 0;
 };
 
+// messages.jsonl and index.html; a failure is a warning: the run's verdict stands.
+void write_report_files(const std::string& run_dir, const lin::CheckReport& check,
+                        const HistoryLog& history, const MessagesLog& messages,
+                        const Options& opts) {
+  if (!messages.write_jsonl(run_dir + "/messages.jsonl", -history.rel(0)))
+    fmt::print(stderr, "warning: cannot write {}/messages.jsonl\n", run_dir);
+  std::string error;
+  if (!write_run_report(run_dir, check, history, &messages, opts.nodes, opts.concurrency, &error))
+    fmt::print(stderr, "warning: no HTML report: {}\n", error);
+}
+
 int run_one(const Options& opts, uint64_t seed) {
   std::string run_dir = make_run_dir(opts);
   fmt::print(stderr, "maelstrom-runner: {} nodes, concurrency {}, seed {}, results in {}\n",
@@ -99,6 +112,8 @@ int run_one(const Options& opts, uint64_t seed) {
       return 2;
     }
   }
+  MessagesLog messages;  // for the report's message diagram
+  net.set_messages_log(&messages);
   int next_client = opts.concurrency;  // c0..c(C-1) are the workers
   Cluster cluster(loop, net, problems, opts, run_dir, &next_client,
                   netns ? netns->cluster_hooks() : ClusterHooks{});
@@ -202,6 +217,7 @@ int run_one(const Options& opts, uint64_t seed) {
     if (!write_plots(run_dir, history, opts.time_limit_s, &warning))
       fmt::print(stderr, "warning: {}\n", warning);
   }
+  write_report_files(run_dir, r.check, history, messages, opts);
   fmt::print("{}", summary_text(r, problems));
   fmt::print("results: {}\n", run_dir);
   const char* word = r.verdict == lin::Verdict::kValid ? "Everything looks good! ヽ(‘ー`)ノ"
