@@ -12,32 +12,40 @@ import (
 // is 100 on every architecture the kernel exports to user space.
 const userHz = 100
 
-// sampleCPU reads the pids' CPU time at steady and at end and sends the
-// difference in seconds; the channel is closed without a value when there
-// are no pids or a pid could not be read (it exited, or is not ours).
-func sampleCPU(pids []int, steady, end time.Time) <-chan float64 {
-	out := make(chan float64, 1)
-	if len(pids) == 0 {
-		close(out)
-		return out
-	}
+// cpuWindow is CPU seconds used in the steady window: by the given server
+// pids (negative when there are none, or one could not be read) and by this
+// load generator itself.
+type cpuWindow struct{ servers, self float64 }
+
+// sampleCPU reads CPU times at steady and at end and sends the differences.
+func sampleCPU(pids []int, steady, end time.Time) <-chan cpuWindow {
+	out := make(chan cpuWindow, 1)
+	self := []int{os.Getpid()}
 	go func() {
-		defer close(out)
 		time.Sleep(time.Until(steady))
-		before, err := cpuTicks(pids)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "etcd-loadgen: no CPU figure: %v\n", err)
-			return
-		}
+		serversBefore, errBefore := cpuTicks(pids)
+		selfBefore, _ := cpuTicks(self)
 		time.Sleep(time.Until(end))
-		after, err := cpuTicks(pids)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "etcd-loadgen: no CPU figure: %v\n", err)
-			return
+		serversAfter, errAfter := cpuTicks(pids)
+		selfAfter, _ := cpuTicks(self)
+		w := cpuWindow{servers: -1, self: float64(selfAfter-selfBefore) / userHz}
+		if err := firstErr(errBefore, errAfter); err != nil {
+			fmt.Fprintf(os.Stderr, "etcd-loadgen: no server CPU figure: %v\n", err)
+		} else if len(pids) > 0 {
+			w.servers = float64(serversAfter-serversBefore) / userHz
 		}
-		out <- float64(after-before) / userHz
+		out <- w
 	}()
 	return out
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // cpuTicks sums utime+stime (fields 14 and 15) of the pids.

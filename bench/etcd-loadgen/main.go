@@ -61,6 +61,8 @@ type result struct {
 	CPUPids    []int    `json:"cpu_pids,omitempty"`
 	CPUSeconds *float64 `json:"cpu_s,omitempty"`
 	CPUUsPerOp *float64 `json:"cpu_us_per_op,omitempty"`
+	// The load generator's own CPU per op: the client side's cost.
+	ClientCPUUsPerOp float64 `json:"client_cpu_us_per_op"`
 }
 
 func main() {
@@ -305,10 +307,14 @@ func drive(conns []*clientv3.Client, cfg config, value string, res *result) {
 	if len(all) > 0 {
 		res.MaxMs = ms(all[len(all)-1])
 	}
-	if secs, ok := <-cpu; ok {
-		res.CPUSeconds = &secs
+	w := <-cpu
+	if res.Ops > 0 {
+		res.ClientCPUUsPerOp = w.self * 1e6 / float64(res.Ops)
+	}
+	if w.servers >= 0 {
+		res.CPUSeconds = &w.servers
 		if res.Ops > 0 {
-			us := secs * 1e6 / float64(res.Ops)
+			us := w.servers * 1e6 / float64(res.Ops)
 			res.CPUUsPerOp = &us
 		}
 	}
