@@ -9,6 +9,9 @@ PACKAGES=(
   gnuplot-nox jq libcurl4-openssl-dev libcli11-dev
   clang libclang-rt-14-dev
   libfuse3-dev fuse3
+  # bench/serve-compare and bench/compare-etcd: the systems compared, and
+  # bench/etcd-loadgen's Go toolchain and etcd client sources (GOPATH mode)
+  redis-server redis-tools etcd-server etcd-client golang-go golang-etcd-server-dev
 )
 
 missing=()
