@@ -57,7 +57,9 @@ all_alive() {
 
 # ---- raftkv serve ----------------------------------------------------------
 
-raftkv_serve_available() { "$BUILD/raftkv" serve --help >/dev/null 2>&1; }
+# Serve mode's help names --peers; without serve mode raftkv prints its
+# Maelstrom help for "serve --help" (and exits 0), so the exit code says nothing.
+raftkv_serve_available() { "$BUILD/raftkv" serve --help 2>&1 | grep -q -- '--peers'; }
 
 # The client port of the member whose INFO says role:leader, if any.
 raftkv_leader_port() {
@@ -71,6 +73,9 @@ raftkv_leader_port() {
   done
   return 1
 }
+
+# A leader is known, or a server has exited (no use waiting longer).
+raftkv_settled() { ! all_alive || raftkv_leader_port "$1" >/dev/null; }
 
 # start_raftkv N DIR: a fresh N-server cluster with data in DIR/nK.
 start_raftkv() {
@@ -87,10 +92,12 @@ start_raftkv() {
       </dev/null >"$dir/n$i.log" 2>&1 &
     SERVER_PIDS+="${SERVER_PIDS:+ }$!"
   done
-  if ! wait_until 30 raftkv_leader_port "$n" >/dev/null || ! all_alive; then
+  if ! wait_until 30 raftkv_settled "$n" || ! all_alive; then
     tail -n 5 "$dir"/n*.log >&2
+    local why="elected no leader within 30 s"
+    all_alive || why="lost a server at start"
     stop_servers
-    die "raftkv ($n servers) elected no leader within 30 s; logs in $dir"
+    die "raftkv ($n servers) $why; logs above"
   fi
   SERVER_PORT=$(raftkv_leader_port "$n")
 }
@@ -135,26 +142,28 @@ start_etcd() {
 # ---- stop ---------------------------------------------------------------------
 
 # SIGTERM (raftkv: graceful stop), up to 10 s, then SIGKILL. Only the pids we
-# started, and only while they are still ours (a child of this shell).
+# started. Never fails (it runs in EXIT traps under set -e): pids that are
+# already gone are fine.
 stop_servers() {
   if [ -n "$SERVER_ETCD_DIR" ]; then
     etcd_stop "$SERVER_ETCD_DIR" # checks each pid is still an etcd
     SERVER_ETCD_DIR="" SERVER_PIDS=""
   fi
   local pid alive
-  for pid in $SERVER_PIDS; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in $SERVER_PIDS; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 100); do
     alive=0
-    for pid in $SERVER_PIDS; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    for pid in $SERVER_PIDS; do kill -0 "$pid" 2>/dev/null && alive=1 || true; done
     [ $alive = 0 ] && break
     sleep 0.1
   done
   for pid in $SERVER_PIDS; do
     if kill -0 "$pid" 2>/dev/null; then
       log "pid $pid ignored SIGTERM for 10 s; killing it"
-      kill -KILL "$pid" 2>/dev/null
+      kill -KILL "$pid" 2>/dev/null || true
     fi
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
   done
   SERVER_PIDS="" SERVER_PORT="" SERVER_ENDPOINTS=""
+  return 0
 }
