@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer, clang, ASan+UBSan) of the wire codec,
-# the Raft message decoder and a whole node fed a byte stream; the targets
+# the Raft message decoder, the binary peer codec (src/wire) and a whole node fed a byte stream; the targets
 # and their seed corpora live in tests/fuzz/.
 #
 #   scripts/fuzz.sh                      # build, replay the corpora, fuzz each target 60 s
 #   scripts/fuzz.sh --seconds 3600       # long mode
-#   scripts/fuzz.sh --target node        # one target (codec, raft_codec, node)
+#   scripts/fuzz.sh --target node        # one target (codec, raft_codec, node, wire)
 #   scripts/fuzz.sh --seconds 0          # replay the checked-in corpora only (regressions)
 #
 # Each target first replays tests/fuzz/corpus/<target>/ (the seeds and every
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
-targets=(codec raft_codec node)
+targets=(codec raft_codec node wire)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;

@@ -1,0 +1,224 @@
+#include "net/tcp_server.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <set>
+#include <vector>
+
+#include "test_util.h"
+
+namespace raftkv::net {
+namespace {
+
+using testing::closed_by_server;
+using testing::connect_client;
+using testing::read_available;
+using testing::run_until;
+using testing::write_all;
+
+// An echo server that records what happened.
+struct Echo {
+  EventLoop loop;
+  std::set<ConnId> open;
+  std::vector<ConnId> closed;
+  std::string received;
+  bool echo = true;
+  TcpServer server{loop,
+                   {.on_open = [this](ConnId id) { open.insert(id); },
+                    .on_data =
+                        [this](ConnId id, std::string_view b) {
+                          received.append(b);
+                          if (echo) server.send(id, b);
+                        },
+                    .on_close =
+                        [this](ConnId id) {
+                          open.erase(id);
+                          closed.push_back(id);
+                        }},
+                   {.log = [](std::string_view) {}}};
+  Echo() { server.listen("127.0.0.1", 0); }
+};
+
+TEST(TcpServer, EchoesAndReportsOpenAndClose) {
+  Echo e;
+  ASSERT_NE(e.server.port(), 0);
+  Fd c = connect_client(e.server.port());
+  ASSERT_TRUE(c);
+  write_all(c.get(), "hello");
+  std::string got;
+  ASSERT_TRUE(run_until(e.loop, [&] {
+    read_available(c.get(), &got);
+    return got == "hello";
+  }));
+  EXPECT_EQ(e.server.connection_count(), 1u);
+  EXPECT_EQ(e.server.peer_address(*e.open.begin()).rfind("127.0.0.1:", 0), 0u);
+  c.reset();
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.server.connection_count() == 0; }));
+  EXPECT_EQ(e.closed.size(), 1u);
+}
+
+TEST(TcpServer, ListenOnABusyPortThrowsWithTheAddress) {
+  Echo e;
+  EventLoop loop;
+  TcpServer other(loop, {});
+  try {
+    other.listen("127.0.0.1", e.server.port());
+    FAIL() << "listen succeeded";
+  } catch (const std::runtime_error& err) {
+    EXPECT_NE(std::string(err.what()).find("127.0.0.1:" + std::to_string(e.server.port())),
+              std::string::npos)
+        << err.what();
+  }
+  EXPECT_THROW(other.listen("not-an-ip", 0), std::runtime_error);
+}
+
+TEST(TcpServer, HoldsTwoThousandIdleConnections) {
+  raise_fd_limit();
+  Echo e;
+  std::vector<Fd> clients;
+  for (int i = 0; i < 2000; ++i) {
+    clients.push_back(connect_client(e.server.port()));
+    ASSERT_TRUE(clients.back()) << i;
+    if (i % 100 == 0) e.loop.run_once(0);  // keep the backlog short
+  }
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.server.connection_count() == 2000; }));
+  // They are all alive: the last one still echoes.
+  write_all(clients.back().get(), "ping");
+  std::string got;
+  ASSERT_TRUE(run_until(e.loop, [&] {
+    read_available(clients.back().get(), &got);
+    return got == "ping";
+  }));
+  clients.clear();
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.server.connection_count() == 0; }));
+  EXPECT_EQ(e.closed.size(), 2000u);
+}
+
+TEST(TcpServer, ClientThatSendsPartOfARequestAndVanishesIsFreed) {
+  Echo e;
+  e.echo = false;
+  {
+    Fd c = connect_client(e.server.port());
+    write_all(c.get(), "*3\r\n$3\r\nSET\r\n$1");  // half a command
+    ASSERT_TRUE(run_until(e.loop, [&] { return !e.received.empty(); }));
+  }
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.server.connection_count() == 0; }));
+  EXPECT_EQ(e.closed.size(), 1u);
+}
+
+TEST(TcpServer, ResetConnectionAndWritesToItDoNotKillTheProcess) {
+  Echo e;
+  e.echo = false;
+  Fd c = connect_client(e.server.port());
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.open.size() == 1; }));
+  ConnId id = *e.open.begin();
+  linger hard{1, 0};  // close sends RST
+  ::setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  c.reset();
+  // Writing into the reset connection gets EPIPE/ECONNRESET, not SIGPIPE.
+  e.server.send(id, std::string(1 << 20, 'x'));
+  e.server.flush(id);
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.server.connection_count() == 0; }));
+  EXPECT_EQ(e.closed, std::vector<ConnId>{id});
+  e.server.send(id, "ignored");  // a closed id is ignored
+}
+
+TEST(TcpServer, CloseAfterFlushDeliversEverythingThenCloses) {
+  Echo e;
+  e.echo = false;
+  Fd c = connect_client(e.server.port());
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.open.size() == 1; }));
+  ConnId id = *e.open.begin();
+  std::string big(4 << 20, 'z');
+  e.server.send(id, big);
+  e.server.close_after_flush(id);
+  std::string got;
+  bool open = true;
+  ASSERT_TRUE(run_until(e.loop, [&] {
+    open = read_available(c.get(), &got);
+    return !open;
+  }));
+  EXPECT_EQ(got.size(), big.size());
+  EXPECT_EQ(e.server.connection_count(), 0u);
+}
+
+TEST(TcpServer, SlowReaderIsPausedAndResumed) {
+  Echo e;
+  e.echo = false;
+  Fd c = connect_client(e.server.port());
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.open.size() == 1; }));
+  ConnId id = *e.open.begin();
+  // The client does not read: output piles up beyond the socket buffers.
+  for (int i = 0; i < 64; ++i) e.server.send(id, std::string(1 << 20, 'o'));
+  for (int i = 0; i < 20; ++i) e.loop.run_once(1);
+  size_t pending = e.server.pending_output(id);
+  EXPECT_GT(pending, 0u);
+  // What a server does over its output limit: stop reading this client.
+  e.server.pause_reading(id, true);
+  write_all(c.get(), "more");
+  for (int i = 0; i < 20; ++i) e.loop.run_once(1);
+  EXPECT_EQ(e.received, "");
+  // The client drains; the server resumes and sees the request.
+  std::string got;
+  ASSERT_TRUE(run_until(e.loop, [&] {
+    read_available(c.get(), &got);
+    return e.server.pending_output(id) == 0;
+  }));
+  e.server.pause_reading(id, false);
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.received == "more"; }));
+}
+
+TEST(TcpServer, OutOfFdsRefusesConnectionsWithoutSpinning) {
+  Echo e;
+  e.echo = false;
+  std::vector<Fd> clients;
+  for (int i = 0; i < 10; ++i) clients.push_back(connect_client(e.server.port()));
+  // Leave room for the server to accept only two of them.
+  rlimit old{};
+  ::getrlimit(RLIMIT_NOFILE, &old);
+  int probe = ::dup(0);
+  ::close(probe);
+  rlimit low = old;
+  low.rlim_cur = probe + 2;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  int turns = 0, events = 0;
+  int64_t end = testing::now_ms() + 300;
+  while (testing::now_ms() < end) {
+    events += e.loop.run_once(50);
+    ++turns;
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_GE(e.server.stats().refused_no_fds, 1u);
+  EXPECT_LE(e.server.connection_count(), 2u);
+  EXPECT_LT(events, 50) << "the loop spun on the listening socket";
+  // Refused clients see a close; with fds back, new clients are served.
+  int closed = 0;
+  for (Fd& c : clients) {
+    std::string ignored;
+    if (!read_available(c.get(), &ignored)) ++closed;
+  }
+  EXPECT_GE(closed, 1);
+  Fd later = connect_client(e.server.port());
+  size_t before = e.server.connection_count();
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.server.connection_count() > before; }));
+  (void)turns;
+}
+
+TEST(TcpServer, StopAcceptingRefusesNewClientsButKeepsOldOnes) {
+  Echo e;
+  Fd c = connect_client(e.server.port());
+  ASSERT_TRUE(run_until(e.loop, [&] { return e.server.connection_count() == 1; }));
+  uint16_t port = e.server.port();
+  e.server.stop_accepting();
+  EXPECT_FALSE(connect_client(port));
+  write_all(c.get(), "still here");
+  std::string got;
+  ASSERT_TRUE(run_until(e.loop, [&] {
+    read_available(c.get(), &got);
+    return got == "still here";
+  }));
+}
+
+}  // namespace
+}  // namespace raftkv::net
