@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Start and stop the servers bench/serve-compare measures: raftkv serve
 # clusters, Redis and etcd, each fresh, on 127.0.0.1, with data under a
 # directory the caller owns. Sourced after common.sh.
