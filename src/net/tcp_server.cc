@@ -112,6 +112,7 @@ void TcpServer::open(Fd fd, std::string peer) {
   c->events = EPOLLIN;
   c->peer = std::move(peer);
   int raw = fd.get();
+  set_nodelay_keepalive(raw);  // replies leave at once; dead clients eventually error out
   c->fd = std::move(fd);
   try {
     loop_.add(raw, EPOLLIN, [this, id](uint32_t events) { on_conn_ready(id, events); });
