@@ -123,7 +123,8 @@ class PeerTransport {
     PeerAddress address;
     State state = State::kIdle;
     Fd fd;
-    std::string queue;  // whole frames, from queue_offset on
+    uint32_t events = 0;  // registered with the loop
+    std::string queue;    // whole frames, from queue_offset on
     size_t queue_offset = 0;
     std::deque<QueuedFrame> frames;
     size_t head_written = 0;  // bytes of frames.front() already written
