@@ -18,9 +18,11 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/core_flags.h"
 #include "cli/flags.h"
 #include "maelstrom/event_loop.h"
 #include "maelstrom/node.h"
+#include "serve/serve_main.h"
 
 namespace {
 
@@ -151,6 +153,11 @@ void on_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `raftkv serve ...` is the TCP service; anything else is the Maelstrom
+  // mode, which takes no positional arguments.
+  if (argc > 1 && std::string_view(argv[1]) == "serve") {
+    return raftkv::serve::serve_main(argc - 1, argv + 1);
+  }
   raftkv::maelstrom::NodeOptions opts;
   raftkv::maelstrom::LoopOptions loop;
   std::random_device rd;
@@ -166,57 +173,17 @@ int main(int argc, char** argv) {
                  "keep state in DIR/<node_id>/ (survives restarts); default: a fresh temporary "
                  "dir, removed at exit")
       ->type_name("DIR");
+  raftkv::cli::add_core_flags(app, opts);
   constexpr long long kMax = std::numeric_limits<int>::max();
   using raftkv::cli::add_int;
-  add_int(app, "--election-timeout-ms", &opts.election_timeout_ms, 1, kMax,
-          "follower election timeout, randomised in [N, 2N)");
-  add_int(app, "--heartbeat-ms", &opts.heartbeat_ms, 1, kMax,
-          "leader heartbeat interval (below --election-timeout-ms)");
-  add_int(app, "--tick-ms", &opts.tick_ms, 1, kMax, "Raft clock resolution");
-  app.add_option_function<std::string>(
-         "--read-mode",
-         [&opts](const std::string& v) {
-           if (v == "index") {
-             opts.read_mode = raftkv::maelstrom::ReadMode::kIndex;
-           } else if (v == "log") {
-             opts.read_mode = raftkv::maelstrom::ReadMode::kLog;
-           } else {
-             throw CLI::ValidationError("--read-mode", "must be index or log, got \"" + v + "\"");
-           }
-         },
-         "index: ReadIndex (the leader confirms with a heartbeat quorum, no log write); "
-         "log: reads go through the log")
-      ->type_name("index|log")
-      ->default_str("index");
-  add_int(app, "--forward-timeout-ms", &opts.forward_timeout_ms, 1, kMax,
-          "a request forwarded to the leader with no answer after N ms gets an indefinite error");
   add_int(app, "--max-line-bytes", &loop.max_line_bytes, 1024, kMax,
           "longest accepted input line; longer ones are dropped");
-  add_int(app, "--max-append-bytes", &opts.max_append_bytes, 1, kMax,
-          "most entry bytes in one AppendEntries");
-  add_int(app, "--max-inflight", &opts.max_inflight, 1, kMax,
-          "AppendEntries in flight per follower");
-  add_int(app, "--compact-threshold", &opts.compact_threshold, 1, kMax,
-          "compact the log once it holds more than N applied entries");
-  add_int(app, "--compact-bytes", &opts.compact_bytes, 1024, kMax,
-          "... or once the log holds more than N bytes of entry data (bounds memory with "
-          "large values)");
-  add_int(app, "--compact-max-lag", &opts.compact_max_lag, 0, kMax,
-          "a leader keeps at most N entries for lagging live followers; further behind they "
-          "get a snapshot");
-  add_int(app, "--snapshot-chunk-bytes", &opts.snapshot_chunk_bytes, 1, kMax,
-          "InstallSnapshot chunk size");
-  add_int(app, "--snapshot-timeout-ms", &opts.snapshot_timeout_ms, 1, kMax,
-          "abort a snapshot transfer after N ms without an ack");
   add_int(app, "--stats-interval-ms", &stats_ms, 0, kMax,
           "print a stats line on stderr every N ms (0: off)");
-  add_int(app, "--seed", &opts.seed, 0, std::numeric_limits<long long>::max(),
-          "seed for the randomised election timeouts")
-      ->default_str("random");
   // stdout is the protocol channel: help goes to stderr.
   if (auto rc = raftkv::cli::parse(app, argc, argv, std::cerr)) return *rc;
-  if (opts.heartbeat_ms >= opts.election_timeout_ms) {
-    std::cerr << "raftkv: --heartbeat-ms must be below --election-timeout-ms\n";
+  if (auto problem = raftkv::cli::check_core_flags(opts)) {
+    std::cerr << "raftkv: " << *problem << "\n";
     return 2;
   }
   loop.tick_ms = opts.tick_ms;

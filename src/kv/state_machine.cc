@@ -4,54 +4,131 @@
 
 namespace raftkv::kv {
 
+// The map as the commands of one batch see it: later commands must see
+// earlier ones before the batch is written, so writes are staged here.
+class StateMachine::View {
+ public:
+  explicit View(storage::KvStorage& store) : store_(store) {}
+
+  std::optional<std::string> get(const std::string& key) {
+    auto it = staged_.find(key);
+    if (it != staged_.end()) return it->second;
+    return store_.get(key);
+  }
+  void put(const std::string& key, std::optional<std::string> value) {
+    staged_[key] = value;
+    writes_.emplace_back(key, std::move(value));
+  }
+  const storage::KvWrites& writes() const { return writes_; }
+
+ private:
+  storage::KvStorage& store_;
+  std::unordered_map<std::string, std::optional<std::string>> staged_;
+  storage::KvWrites writes_;
+};
+
+namespace {
+
+using Code = Result::Code;
+
+Result execute_cas(const Command& c, std::optional<std::string> cur, StateMachine::View& view) {
+  if (!cur && !c.create_if_not_exists) return {Code::kKeyDoesNotExist, {}};
+  if (cur && *cur != c.from) return {Code::kPreconditionFailed, std::move(cur)};
+  view.put(c.key, c.value);
+  return {};
+}
+
+Result execute_set(const Command& c, std::optional<std::string> cur, StateMachine::View& view) {
+  bool ok = true;
+  switch (c.condition) {
+    case Command::Condition::kNone:
+      break;
+    case Command::Condition::kIfAbsent:
+      ok = !cur;
+      break;
+    case Command::Condition::kIfPresent:
+      ok = cur.has_value();
+      break;
+    case Command::Condition::kIfEqual:
+      ok = cur && *cur == c.from;
+      break;
+  }
+  if (ok) view.put(c.key, c.value);
+  Result r{Code::kOk, {}, ok ? 1 : 0};
+  if (c.return_old) r.current = std::move(cur);
+  return r;
+}
+
+Result execute_incr(const Command& c, const std::optional<std::string>& cur,
+                    StateMachine::View& view) {
+  int64_t base = 0;
+  if (cur) {
+    std::optional<int64_t> v = parse_int64(*cur);
+    if (!v) return {Code::kNotAnInteger, {}};
+    base = *v;
+  }
+  int64_t sum = 0;
+  if (__builtin_add_overflow(base, c.delta, &sum)) return {Code::kNotAnInteger, {}};
+  view.put(c.key, std::to_string(sum));
+  return {Code::kOk, {}, sum};
+}
+
+}  // namespace
+
+Result StateMachine::execute(const Command& c, View& view) {
+  switch (c.op) {
+    case Command::Op::kRead: {
+      std::optional<std::string> cur = view.get(c.key);
+      if (!cur) return {Code::kKeyDoesNotExist, {}};
+      return {Code::kOk, std::move(cur)};
+    }
+    case Command::Op::kWrite:
+      view.put(c.key, c.value);
+      return {};
+    case Command::Op::kCas:
+      return execute_cas(c, view.get(c.key), view);
+    case Command::Op::kSet:
+      return execute_set(c, view.get(c.key), view);
+    case Command::Op::kIncrBy:
+      return execute_incr(c, view.get(c.key), view);
+    case Command::Op::kDelete: {
+      Result r;
+      for (const std::string& k : c.keys) {
+        if (!view.get(k)) continue;
+        view.put(k, std::nullopt);
+        ++r.number;
+      }
+      return r;
+    }
+    case Command::Op::kExists: {
+      Result r;
+      for (const std::string& k : c.keys) r.number += view.get(k) ? 1 : 0;
+      return r;
+    }
+  }
+  return {Code::kInvalidCommand, {}};
+}
+
+int64_t StateMachine::count_existing(const std::vector<std::string>& keys) {
+  int64_t n = 0;
+  for (const std::string& k : keys) n += store_.get(k) ? 1 : 0;
+  return n;
+}
+
 std::vector<Result> StateMachine::apply_range(std::span<const raft::Entry> entries) {
   std::vector<Result> results;
   if (entries.empty()) return results;
   results.reserve(entries.size());
-  // Later commands in the batch must see earlier ones before the batch is
-  // written, so writes are staged here first.
-  std::unordered_map<std::string, std::string> staged;
-  storage::KvPairs puts;
-  auto current = [&](const std::string& key) -> std::optional<std::string> {
-    auto it = staged.find(key);
-    if (it != staged.end()) return it->second;
-    return store_.get(key);
-  };
+  View view(store_);
   for (const raft::Entry& e : entries) {
     if (e.type != raft::EntryType::kNormal) {
       results.push_back({});
       continue;
     }
     std::optional<Command> c = decode(e.data);
-    if (!c) {
-      results.push_back({Result::Code::kInvalidCommand, {}});
-      continue;
-    }
-    if (c->op == Command::Op::kRead) {
-      std::optional<std::string> cur = current(c->key);
-      if (cur) {
-        results.push_back({Result::Code::kOk, *cur});
-      } else {
-        results.push_back({Result::Code::kKeyDoesNotExist, {}});
-      }
-      continue;
-    }
-    if (c->op == Command::Op::kCas) {
-      std::optional<std::string> cur = current(c->key);
-      if (!cur && !c->create_if_not_exists) {
-        results.push_back({Result::Code::kKeyDoesNotExist, {}});
-        continue;
-      }
-      if (cur && *cur != c->from) {
-        results.push_back({Result::Code::kPreconditionFailed, *cur});
-        continue;
-      }
-    }
-    staged[c->key] = c->value;
-    puts.emplace_back(c->key, c->value);
-    results.push_back({});
+    results.push_back(c ? execute(*c, view) : Result{Code::kInvalidCommand, {}});
   }
-  store_.apply(puts, entries.back().index, entries.back().term);
+  store_.apply(view.writes(), entries.back().index, entries.back().term);
   return results;
 }
 

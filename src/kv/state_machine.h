@@ -16,10 +16,13 @@
 namespace raftkv::kv {
 
 struct Result {
-  enum class Code { kOk, kKeyDoesNotExist, kPreconditionFailed, kInvalidCommand };
+  enum class Code { kOk, kKeyDoesNotExist, kPreconditionFailed, kInvalidCommand, kNotAnInteger };
   Code code = Code::kOk;
-  // The value found (empty when absent): kPreconditionFailed and reads.
-  std::string current;
+  // The value found: reads, cas's kPreconditionFailed, SET ... GET.
+  std::optional<std::string> current;
+  // set: 1 when it wrote, 0 when its condition failed; delete and exists:
+  // how many keys; incrby: the new value.
+  int64_t number = 0;
 };
 
 class StateMachine {
@@ -34,8 +37,15 @@ class StateMachine {
   // The same for a slice of a batch, without copying it.
   std::vector<Result> apply_range(std::span<const raft::Entry> entries);
 
-  // The current value of a key (JSON text), or nullopt when absent.
+  // One command against a view of the map (the store plus the batch's
+  // staged writes). Exposed for tests.
+  class View;
+  static Result execute(const Command& c, View& view);
+
+  // The current value of a key, or nullopt when absent.
   std::optional<std::string> read(const std::string& key) { return store_.get(key); }
+  // How many of the keys exist (a key named twice counts twice, as in Redis).
+  int64_t count_existing(const std::vector<std::string>& keys);
   uint64_t applied_index() const { return store_.applied_index(); }
 
  private:

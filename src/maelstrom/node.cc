@@ -41,8 +41,9 @@ const char* op_name(ClientRequest::Op op) {
       return "write";
     case ClientRequest::Op::kCas:
       return "cas";
+    default:  // Redis-only commands never come through this adapter
+      return "?";
   }
-  return "?";
 }
 
 const std::string* string_field(const Json& b, const char* name) {
@@ -309,20 +310,7 @@ void Node::handle_init(const Message& m) {
   if (ec) {
     return fail_stop(fmt::format("cannot create data dir {}: {}", dir.string(), ec.message()));
   }
-  server::CoreOptions co;
-  co.tick_ms = opts_.tick_ms;
-  co.heartbeat_ms = opts_.heartbeat_ms;
-  co.election_timeout_ms = opts_.election_timeout_ms;
-  co.read_mode = opts_.read_mode;
-  co.forward_timeout_ms = opts_.forward_timeout_ms;
-  co.seed = opts_.seed;
-  co.max_append_bytes = opts_.max_append_bytes;
-  co.max_inflight = opts_.max_inflight;
-  co.compact_threshold = opts_.compact_threshold;
-  co.compact_max_lag = opts_.compact_max_lag;
-  co.compact_bytes = opts_.compact_bytes;
-  co.snapshot_chunk_bytes = opts_.snapshot_chunk_bytes;
-  co.snapshot_timeout_ms = opts_.snapshot_timeout_ms;
+  server::CoreOptions co = opts_;  // the tuning part
   std::string who = id_;
   co.log = [who](const std::string& line) {
     std::cerr << "raftkv " << who << ": " << line << std::endl;
@@ -400,6 +388,8 @@ void Node::client_reply(server::RequestId id, ClientReply r) {
       return reply_error(c.src, c.msg_id, ErrorCode::kTemporarilyUnavailable, r.text);
     case ReplyCode::kIndefinite:
       return reply_error(c.src, c.msg_id, ErrorCode::kCrash, r.text);
+    case ReplyCode::kNotAnInteger:  // only Redis commands (INCR) give it
+      return reply_error(c.src, c.msg_id, ErrorCode::kAbort, r.text);
   }
 }
 

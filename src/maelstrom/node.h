@@ -24,23 +24,9 @@ namespace raftkv::maelstrom {
 
 using ReadMode = server::ReadMode;
 
-struct NodeOptions {
+// The core's tuning (shared with serve mode) plus where the state lives.
+struct NodeOptions : server::CoreOptions {
   std::string data_dir;  // state lives in data_dir/<node_id>/
-  int tick_ms = 10;
-  int heartbeat_ms = 50;
-  int election_timeout_ms = 500;
-  ReadMode read_mode = ReadMode::kIndex;
-  int forward_timeout_ms =
-      5000;  // a forwarded request with no answer by then gets an indefinite error
-  uint64_t seed = 0;
-  size_t max_append_bytes = 1 << 20;
-  size_t max_inflight = 64;
-  // Log compaction and snapshots: see server::CoreOptions.
-  uint64_t compact_threshold = 10000;
-  uint64_t compact_max_lag = 10000;
-  uint64_t compact_bytes = 64 << 20;
-  size_t snapshot_chunk_bytes = 1 << 20;
-  int snapshot_timeout_ms = 5000;  // no chunk ack for this long aborts a transfer
 };
 
 class Node {

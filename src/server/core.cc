@@ -19,25 +19,26 @@ ClientReply error(ReplyCode code, std::string text) {
   return ClientReply{code, std::nullopt, std::move(text)};
 }
 
-kv::Command to_command(const ClientRequest& r) {
-  kv::Command c;
-  c.key = r.key;
-  switch (r.op) {
-    case ClientRequest::Op::kRead:
-      c.op = kv::Command::Op::kRead;
-      break;
-    case ClientRequest::Op::kWrite:
-      c.op = kv::Command::Op::kWrite;
-      c.value = r.value;
-      break;
-    case ClientRequest::Op::kCas:
-      c.op = kv::Command::Op::kCas;
-      c.value = r.value;
-      c.from = r.from;
-      c.create_if_not_exists = r.create_if_not_exists;
+// Reads are served from the applied map after ReadIndex, not logged.
+bool is_read_only(ClientRequest::Op op) {
+  return op == ClientRequest::Op::kRead || op == ClientRequest::Op::kExists;
+}
+
+ClientReply to_reply(kv::Result r) {
+  switch (r.code) {
+    case kv::Result::Code::kOk:
+      return ClientReply{ReplyCode::kOk, std::move(r.current), {}, r.number};
+    case kv::Result::Code::kKeyDoesNotExist:
+      return error(ReplyCode::kKeyDoesNotExist, "key does not exist");
+    case kv::Result::Code::kPreconditionFailed:
+      return ClientReply{ReplyCode::kPreconditionFailed, std::move(r.current),
+                         "expected a different value"};
+    case kv::Result::Code::kNotAnInteger:
+      return error(ReplyCode::kNotAnInteger, "value is not an integer or out of range");
+    case kv::Result::Code::kInvalidCommand:
       break;
   }
-  return c;
+  return error(ReplyCode::kIndefinite, "command could not be decoded");
 }
 
 }  // namespace
@@ -129,7 +130,7 @@ void Core::client_request(RequestId id, ClientRequest request, Millis now) {
 }
 
 void Core::handle_client(const ReplyTo& to, ClientRequest request) {
-  bool mutating = request.op != ClientRequest::Op::kRead;
+  bool mutating = !is_read_only(request.op);
   if (raft_->role() != Role::kLeader) {
     const raft::NodeId& leader = raft_->leader();
     if (!to.via.empty() || leader.empty() || leader == id_ || !is_member(leader)) {
@@ -148,10 +149,11 @@ void Core::handle_client(const ReplyTo& to, ClientRequest request) {
   if (!mutating && opts_.read_mode == ReadMode::kIndex) {
     uint64_t ctx = ++next_read_ctx_;
     raft_->read_index(ctx);
-    reads_[ctx] = PendingRead{to, std::move(request.key), deadline};
+    reads_[ctx] = PendingRead{to, std::move(request), deadline};
     return;
   }
-  auto p = raft_->propose(kv::encode(to_command(request)));
+  auto p = raft_->propose(kv::encode(request));
+  ++counters_.proposals;
   proposals_[p->index] = PendingProposal{p->term, to, request.op, deadline};
 }
 
@@ -235,7 +237,7 @@ void Core::expire(Millis now) {
       ++it;
       continue;
     }
-    if (it->second.op == ClientRequest::Op::kRead) {
+    if (is_read_only(it->second.op)) {
       reply(it->second.to, error(ReplyCode::kUnavailable, "read timed out"));
     } else {
       reply(it->second.to, error(ReplyCode::kIndefinite, "not committed in time: outcome unknown"));
@@ -371,26 +373,7 @@ void Core::apply_chunk(std::span<const raft::Entry> entries) {
             error(ReplyCode::kUnavailable, "leadership changed; the request was not applied"));
       continue;
     }
-    const kv::Result& r = results[i];
-    switch (r.code) {
-      case kv::Result::Code::kOk:
-        if (p.op == ClientRequest::Op::kRead) {
-          reply(p.to, ClientReply{ReplyCode::kOk, r.current, {}});
-        } else {
-          reply(p.to, ClientReply{});
-        }
-        break;
-      case kv::Result::Code::kKeyDoesNotExist:
-        reply(p.to, error(ReplyCode::kKeyDoesNotExist, "key does not exist"));
-        break;
-      case kv::Result::Code::kPreconditionFailed:
-        reply(p.to,
-              ClientReply{ReplyCode::kPreconditionFailed, r.current, "expected a different value"});
-        break;
-      case kv::Result::Code::kInvalidCommand:
-        reply(p.to, error(ReplyCode::kIndefinite, "command could not be decoded"));
-        break;
-    }
+    reply(p.to, to_reply(std::move(results[i])));
   }
 }
 
@@ -401,14 +384,18 @@ void Core::serve_reads() {
     ready_reads_.erase(ready_reads_.begin());
     auto it = reads_.find(ctx);
     if (it == reads_.end()) continue;
-    std::optional<std::string> v = sm_->read(it->second.key);
-    if (v) {
-      reply(it->second.to, ClientReply{ReplyCode::kOk, std::move(v), {}});
-    } else {
-      reply(it->second.to, error(ReplyCode::kKeyDoesNotExist, "key does not exist"));
-    }
+    reply(it->second.to, read_now(it->second.request));
     reads_.erase(it);
   }
+}
+
+ClientReply Core::read_now(const ClientRequest& r) {
+  if (r.op == ClientRequest::Op::kExists) {
+    return ClientReply{ReplyCode::kOk, std::nullopt, {}, sm_->count_existing(r.keys)};
+  }
+  std::optional<std::string> v = sm_->read(r.key);
+  if (!v) return error(ReplyCode::kKeyDoesNotExist, "key does not exist");
+  return ClientReply{ReplyCode::kOk, std::move(v), {}};
 }
 
 // ---- compaction and snapshots ------------------------------------------------------

@@ -110,6 +110,7 @@ class Core {
   std::string stats() const;
 
   struct Counters {
+    uint64_t proposals = 0;  // client commands appended to the log here
     uint64_t compactions = 0;
     uint64_t snapshots_sent = 0;
     uint64_t snapshots_installed = 0;
@@ -133,7 +134,7 @@ class Core {
   };
   struct PendingRead {
     ReplyTo to;
-    std::string key;
+    ClientRequest request;
     Millis deadline;
   };
   struct PendingForward {
@@ -161,6 +162,7 @@ class Core {
   void apply_committed(const std::vector<raft::Entry>& entries);
   void apply_chunk(std::span<const raft::Entry> entries);
   void serve_reads();
+  ClientReply read_now(const ClientRequest& r);
   void maybe_compact();
 
   void start_snapshot(const raft::NodeId& to);

@@ -8,6 +8,7 @@
 #include <string>
 #include <variant>
 
+#include "kv/command.h"
 #include "raft/types.h"
 
 namespace raftkv::server {
@@ -18,28 +19,28 @@ using Millis = int64_t;
 // The adapter's handle for a client request; echoed in the reply.
 using RequestId = uint64_t;
 
-struct ClientRequest {
-  enum class Op : uint8_t { kRead, kWrite, kCas };
-  Op op = Op::kRead;
-  std::string key;
-  std::string value;  // write; cas: the new value
-  std::string from;   // cas: the expected current value
-  bool create_if_not_exists = false;
-};
+// A client's request is a state machine command (kv/command.h): what the
+// log carries is exactly what the client asked.
+using ClientRequest = kv::Command;
 
 enum class ReplyCode : uint8_t {
   kOk,
   kKeyDoesNotExist,
   kPreconditionFailed,
-  kUnavailable,  // definite: the operation did not and will not take effect
-  kIndefinite,   // the operation may or may not take effect
+  kUnavailable,   // definite: the operation did not and will not take effect
+  kIndefinite,    // the operation may or may not take effect
+  kNotAnInteger,  // definite: incr on a value that is not an integer, or overflow
 };
 
 struct ClientReply {
   ReplyCode code = ReplyCode::kOk;
-  // read: the value; kPreconditionFailed: the current value.
+  // read: the value; kPreconditionFailed: the current value; set with
+  // return_old: the old value (nullopt when there was none).
   std::optional<std::string> value;
   std::string text;  // for errors: a human-readable reason
+  // set: 1 written, 0 condition failed; delete, exists: how many keys;
+  // incrby: the new value.
+  int64_t number = 0;
 };
 
 // A follower relays a client request to the leader it knows...

@@ -3,7 +3,7 @@
 // entry it reflects (the applied point).
 //
 // Crash contract (what every implementation must guarantee):
-// - apply() is atomic: the puts and the new applied point land together or
+// - apply() is atomic: the writes and the new applied point land together or
 //   not at all. It need not be durable when it returns: a crash may lose any
 //   suffix of applies, which the log replays at restart (the log keeps every
 //   entry after the last sync()).
@@ -27,6 +27,8 @@
 namespace raftkv::storage {
 
 using KvPairs = std::vector<std::pair<std::string, std::string>>;
+// A batch of changes to the map: a value puts, nullopt deletes the key.
+using KvWrites = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
 class KvStorage {
  public:
@@ -36,7 +38,11 @@ class KvStorage {
   virtual uint64_t applied_index() const = 0;
   virtual uint64_t applied_term() const = 0;
 
-  virtual void apply(const KvPairs& puts, uint64_t applied, uint64_t applied_term) = 0;
+  virtual void apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term) = 0;
+  // Puts only (tests and tools).
+  void apply_puts(const KvPairs& puts, uint64_t applied, uint64_t applied_term) {
+    apply(KvWrites(puts.begin(), puts.end()), applied, applied_term);
+  }
   virtual void sync() = 0;
 
   // A consistent view of the map at one applied point, read in bounded

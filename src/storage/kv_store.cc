@@ -122,9 +122,15 @@ void KvStore::write_applied(rocksdb::WriteBatch& batch, uint64_t index, uint64_t
   check(batch.Put(kAppliedKey, a), "batch put");
 }
 
-void KvStore::apply(const KvPairs& puts, uint64_t applied, uint64_t applied_term) {
+void KvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term) {
   rocksdb::WriteBatch batch;
-  for (const auto& [k, v] : puts) check(batch.Put(slot_cf(live_), data_key(k), seal(k, v)), "put");
+  for (const auto& [k, v] : writes) {
+    if (v) {
+      check(batch.Put(slot_cf(live_), data_key(k), seal(k, *v)), "put");
+    } else {
+      check(batch.Delete(slot_cf(live_), data_key(k)), "delete");
+    }
+  }
   write_applied(batch, applied, applied_term, live_);
   check(db_->Write({}, &batch), "write");
   applied_ = applied;

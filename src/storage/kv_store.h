@@ -34,7 +34,7 @@ class KvStore final : public KvStorage {
   uint64_t applied_term() const override { return applied_term_; }
 
   // Not synced: the log is durable, and a lost tail is replayed from it.
-  void apply(const KvPairs& puts, uint64_t applied, uint64_t applied_term = 0) override;
+  void apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term = 0) override;
   void sync() override;
 
   std::unique_ptr<SnapshotReader> read_snapshot() override;

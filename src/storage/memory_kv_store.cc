@@ -3,7 +3,13 @@
 namespace raftkv::storage {
 
 void MemoryKvStore::apply_to(State& s, const Apply& a) {
-  for (const auto& [k, v] : a.puts) s.data[k] = v;
+  for (const auto& [k, v] : a.writes) {
+    if (v) {
+      s.data[k] = *v;
+    } else {
+      s.data.erase(k);
+    }
+  }
   s.applied = a.applied;
   s.applied_term = a.applied_term;
 }
@@ -14,8 +20,8 @@ std::optional<std::string> MemoryKvStore::get(const std::string& key) {
   return it->second;
 }
 
-void MemoryKvStore::apply(const KvPairs& puts, uint64_t applied, uint64_t applied_term) {
-  Apply a{puts, applied, applied_term};
+void MemoryKvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term) {
+  Apply a{writes, applied, applied_term};
   apply_to(current_, a);
   unsynced_.push_back(std::move(a));
 }

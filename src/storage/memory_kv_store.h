@@ -16,7 +16,7 @@ class MemoryKvStore final : public KvStorage {
   std::optional<std::string> get(const std::string& key) override;
   uint64_t applied_index() const override { return current_.applied; }
   uint64_t applied_term() const override { return current_.applied_term; }
-  void apply(const KvPairs& puts, uint64_t applied, uint64_t applied_term) override;
+  void apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term) override;
   void sync() override;
   std::unique_ptr<SnapshotReader> read_snapshot() override;
   std::unique_ptr<SnapshotWriter> begin_snapshot(uint64_t index, uint64_t term) override;
@@ -31,7 +31,7 @@ class MemoryKvStore final : public KvStorage {
     uint64_t applied = 0, applied_term = 0;
   };
   struct Apply {
-    KvPairs puts;
+    KvWrites writes;
     uint64_t applied, applied_term;
   };
   static void apply_to(State& s, const Apply& a);

@@ -58,11 +58,8 @@ void put_body(std::string& out, const raft::Message& m) {
 void put_body(std::string& out, const server::ForwardRequest& f) {
   put_u8(out, kForwardRequest);
   put_varint(out, f.id);
-  put_u8(out, static_cast<uint8_t>(f.request.op));
-  put_str(out, f.request.key);
-  put_str(out, f.request.value);
-  put_str(out, f.request.from);
-  put_bool(out, f.request.create_if_not_exists);
+  // The request is a log command: it travels in the log's own encoding.
+  put_str(out, kv::encode(f.request));
 }
 void put_body(std::string& out, const server::ForwardReply& f) {
   put_u8(out, kForwardReply);
@@ -71,6 +68,7 @@ void put_body(std::string& out, const server::ForwardReply& f) {
   put_bool(out, f.reply.value.has_value());
   if (f.reply.value) put_str(out, *f.reply.value);
   put_str(out, f.reply.text);
+  put_varint(out, static_cast<uint64_t>(f.reply.number));  // two's complement
 }
 
 // ---- reading ----
@@ -197,20 +195,24 @@ raft::Message get_raft(Reader& r) {
 server::ForwardRequest get_forward_request(Reader& r) {
   server::ForwardRequest f;
   f.id = r.varint("forward id");
-  f.request.op = r.enumeration("request op", server::ClientRequest::Op::kCas);
-  f.request.key = r.str("key");
-  f.request.value = r.str("value");
-  f.request.from = r.str("cas from");
-  f.request.create_if_not_exists = r.boolean("create_if_not_exists");
+  std::string command = r.str("request");
+  if (!r.ok()) return f;
+  std::optional<kv::Command> c = kv::decode(command);
+  if (!c) {
+    r.fail("undecodable forwarded request");
+  } else {
+    f.request = std::move(*c);
+  }
   return f;
 }
 
 server::ForwardReply get_forward_reply(Reader& r) {
   server::ForwardReply f;
   f.id = r.varint("forward id");
-  f.reply.code = r.enumeration("reply code", server::ReplyCode::kIndefinite);
+  f.reply.code = r.enumeration("reply code", server::ReplyCode::kNotAnInteger);
   if (r.boolean("has value")) f.reply.value = r.str("value");
   f.reply.text = r.str("text");
+  f.reply.number = static_cast<int64_t>(r.varint("reply number"));
   return f;
 }
 

@@ -81,7 +81,12 @@ class Cluster {
 
 TEST(PeerTransport, EveryMessageKindArrivesInOrderFromTheRightPeer) {
   Cluster c;
-  server::ForwardRequest req{7, {server::ClientRequest::Op::kCas, "k", "new", "old", true}};
+  server::ForwardRequest req{7, {}};
+  req.request.op = server::ClientRequest::Op::kCas;
+  req.request.key = "k";
+  req.request.value = "new";
+  req.request.from = "old";
+  req.request.create_if_not_exists = true;
   server::ForwardReply rep{7, {server::ReplyCode::kPreconditionFailed, "cur", "differs"}};
   c.nodes["n1"]->send("n2", heartbeat("n1", "n2", 1));
   c.nodes["n1"]->send("n2", req);

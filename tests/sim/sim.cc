@@ -238,9 +238,9 @@ struct Simulation::Impl {
     std::optional<std::string> get(const std::string& key) override { return kv().get(key); }
     uint64_t applied_index() const override { return node().kv_disk.applied_index(); }
     uint64_t applied_term() const override { return node().kv_disk.applied_term(); }
-    void apply(const storage::KvPairs& puts, uint64_t applied, uint64_t term) override {
+    void apply(const storage::KvWrites& writes, uint64_t applied, uint64_t term) override {
       point("applying");
-      kv().apply(puts, applied, term);
+      kv().apply(writes, applied, term);
     }
     void sync() override {
       point("syncing the KV store");
@@ -646,6 +646,9 @@ struct Simulation::Impl {
         rep.indefinite = true;
         rep.why = "indefinite";
         break;
+      case server::ReplyCode::kNotAnInteger:  // the simulation sends no incr
+        fail("api", n.id + " answered a read, write or cas with 'not an integer'");
+        return;
     }
     Packet p;
     p.kind = Packet::Kind::kReply;

@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
       w->commit();
       say("commit " + std::to_string(base));
       for (uint64_t i = base + 1; i <= base + 3; ++i) {
-        kv.apply(contract::install_apply(i), i, base / 10);
+        kv.apply_puts(contract::install_apply(i), i, base / 10);
         say("apply " + std::to_string(i));
       }
     }

@@ -258,7 +258,7 @@ class KvRunner {
   void run(const KvOp& op) {
     switch (op.kind) {
       case KvOp::Kind::kApply:
-        kv_.apply(op.pairs, op.index, op.term);
+        kv_.apply_puts(op.pairs, op.index, op.term);
         return;
       case KvOp::Kind::kSync:
         kv_.sync();

@@ -414,6 +414,25 @@ TYPED_TEST(StorageContract, KvApplyMovesTheAppliedPointWithItsData) {
   EXPECT_EQ(contract::dump(b.kv()), model({{"a", "3"}, {"b", std::string("x\0y", 3)}}, 3, 2));
 }
 
+TYPED_TEST(StorageContract, KvDeletesAreAppliedInOrderAndSurviveACrashOnceSynced) {
+  TypeParam b(1);
+  b.kv().apply({{"a", "1"}, {"b", "2"}, {"c", "3"}}, 1, 1);
+  // One batch may name a key more than once: the last write wins.
+  b.kv().apply({{"a", std::nullopt}, {"b", std::nullopt}, {"b", "again"}, {"gone", std::nullopt}},
+               2, 1);
+  EXPECT_EQ(b.kv().get("a"), std::nullopt);
+  EXPECT_EQ(b.kv().get("b"), "again");
+  b.kv().sync();
+  b.crash();
+  EXPECT_EQ(contract::dump(b.kv()), model({{"b", "again"}, {"c", "3"}}, 2, 1));
+  auto reader = b.kv().read_snapshot();  // a snapshot has no deleted keys either
+  storage::KvPairs all;
+  while (!reader->done()) {
+    for (auto& p : reader->next_chunk(1 << 20)) all.push_back(p);
+  }
+  EXPECT_EQ(all, (storage::KvPairs{{"b", "again"}, {"c", "3"}}));
+}
+
 TYPED_TEST(StorageContract, KvSyncMakesEveryEarlierApplyDurable) {
   for (uint64_t seed : seeds<TypeParam>()) {
     TypeParam b(seed);

@@ -13,15 +13,24 @@ using server::ForwardReply;
 using server::ForwardRequest;
 using server::PeerMessage;
 
-// ClientRequest/ClientReply have no operator==; compare what travels.
+ClientRequest request(ClientRequest::Op op, std::string key, std::string value = "",
+                      std::string from = "", bool create = false) {
+  ClientRequest r;
+  r.op = op;
+  r.key = std::move(key);
+  r.value = std::move(value);
+  r.from = std::move(from);
+  r.create_if_not_exists = create;
+  return r;
+}
+
+// ClientReply has no operator==; compare what travels.
 bool same(const ForwardRequest& a, const ForwardRequest& b) {
-  return a.id == b.id && a.request.op == b.request.op && a.request.key == b.request.key &&
-         a.request.value == b.request.value && a.request.from == b.request.from &&
-         a.request.create_if_not_exists == b.request.create_if_not_exists;
+  return a.id == b.id && a.request == b.request;
 }
 bool same(const ForwardReply& a, const ForwardReply& b) {
   return a.id == b.id && a.reply.code == b.reply.code && a.reply.value == b.reply.value &&
-         a.reply.text == b.reply.text;
+         a.reply.text == b.reply.text && a.reply.number == b.reply.number;
 }
 bool same(const raft::Message& a, const raft::Message& b) {
   return a == b;
@@ -70,10 +79,24 @@ TEST(PeerCodec, RaftMessageEveryFieldRoundTrips) {
 
 TEST(PeerCodec, ForwardRequestAndReplyRoundTrip) {
   for (auto op : {ClientRequest::Op::kRead, ClientRequest::Op::kWrite, ClientRequest::Op::kCas}) {
-    ForwardRequest f{42, {op, "k", "v", "old", op == ClientRequest::Op::kCas}};
+    ForwardRequest f{42, request(op, "k", "v", "old", op == ClientRequest::Op::kCas)};
     EXPECT_TRUE(same(round_trip(f), PeerMessage{f}));
   }
-  for (int c = 0; c <= static_cast<int>(server::ReplyCode::kIndefinite); ++c) {
+  ClientRequest set = request(ClientRequest::Op::kSet, "k", "v", "expected");
+  set.condition = ClientRequest::Condition::kIfEqual;
+  set.return_old = true;
+  ClientRequest del;
+  del.op = ClientRequest::Op::kDelete;
+  del.keys = {"a", std::string("\0", 1), ""};
+  ClientRequest incr = request(ClientRequest::Op::kIncrBy, "n");
+  incr.delta = INT64_MIN;
+  for (const ClientRequest& r : {set, del, incr}) {
+    ForwardRequest f{7, r};
+    EXPECT_TRUE(same(round_trip(f), PeerMessage{f}));
+  }
+  ForwardReply negative{3, {server::ReplyCode::kOk, std::nullopt, "", INT64_MIN}};
+  EXPECT_TRUE(same(round_trip(negative), PeerMessage{negative}));
+  for (int c = 0; c <= static_cast<int>(server::ReplyCode::kNotAnInteger); ++c) {
     ForwardReply with{UINT64_MAX, {static_cast<server::ReplyCode>(c), "value", "why"}};
     ForwardReply without{1, {static_cast<server::ReplyCode>(c), std::nullopt, ""}};
     ForwardReply empty_value{2, {static_cast<server::ReplyCode>(c), "", ""}};
@@ -118,11 +141,12 @@ PeerMessage random_message(std::mt19937_64& rng) {
       return m;
     }
     case 1:
-      return ForwardRequest{random_u64(rng),
-                            {static_cast<ClientRequest::Op>(rng() % 3), random_bytes(rng, 10),
-                             random_bytes(rng, 10), random_bytes(rng, 10), rng() % 2 == 1}};
+      return ForwardRequest{
+          random_u64(rng), request(static_cast<ClientRequest::Op>(rng() % 3), random_bytes(rng, 10),
+                                   random_bytes(rng, 10), random_bytes(rng, 10), rng() % 2 == 1)};
     default: {
-      ForwardReply f{random_u64(rng), {static_cast<server::ReplyCode>(rng() % 5), {}, {}}};
+      ForwardReply f{random_u64(rng), {static_cast<server::ReplyCode>(rng() % 6), {}, {}}};
+      f.reply.number = static_cast<int64_t>(random_u64(rng));
       if (rng() % 2) f.reply.value = random_bytes(rng, 10);
       f.reply.text = random_bytes(rng, 10);
       return f;
@@ -145,9 +169,9 @@ TEST(PeerCodec, RandomMessagesRoundTripAndEncodeCanonically) {
 
 TEST(PeerCodec, EveryTruncationFailsWithAReason) {
   std::mt19937_64 rng(7);
-  std::vector<PeerMessage> cases = {full_raft_message(),
-                                    ForwardRequest{9, {ClientRequest::Op::kCas, "k", "v", "f"}},
-                                    ForwardReply{9, {server::ReplyCode::kOk, "v", "t"}}};
+  std::vector<PeerMessage> cases = {
+      full_raft_message(), ForwardRequest{9, request(ClientRequest::Op::kCas, "k", "v", "f")},
+      ForwardReply{9, {server::ReplyCode::kOk, "v", "t"}}};
   for (int i = 0; i < 50; ++i) cases.push_back(random_message(rng));
   for (const PeerMessage& m : cases) {
     std::string bytes = encode(m);
