@@ -171,6 +171,35 @@ TEST(TcpServer, ResetConnectionAndWritesToItDoNotKillTheProcess) {
   e.server.send(id, "ignored");  // a closed id is ignored
 }
 
+TEST(TcpServer, AClientThatShutsDownWritingStillGetsItsAnswers) {
+  Echo e;  // echoes from on_data, then sees EOF in the same read burst
+  Fd c = connect_client(e.server.port());
+  write_all(c.get(), "PING\r\n");
+  ::shutdown(c.get(), SHUT_WR);
+  std::string got;
+  ASSERT_TRUE(run_until(e.loop, [&] { return !read_available(c.get(), &got); }));
+  EXPECT_EQ(got, "PING\r\n");
+  EXPECT_EQ(e.server.connection_count(), 0u);
+}
+
+TEST(TcpServer, OnReadClosedLetsTheOwnerAnswerLater) {
+  EventLoop loop;
+  ConnId eof = 0;
+  TcpServer server(loop, {.on_read_closed = [&](ConnId id) { eof = id; }});
+  server.listen("127.0.0.1", 0);
+  Fd c = connect_client(server.port());
+  write_all(c.get(), "GET");
+  ::shutdown(c.get(), SHUT_WR);
+  ASSERT_TRUE(run_until(loop, [&] { return eof != 0; }));
+  EXPECT_EQ(server.connection_count(), 1u);  // still open for the answer
+  server.send(eof, "late answer");
+  server.close_after_flush(eof);
+  std::string got;
+  ASSERT_TRUE(run_until(loop, [&] { return !read_available(c.get(), &got); }));
+  EXPECT_EQ(got, "late answer");
+  EXPECT_EQ(server.connection_count(), 0u);
+}
+
 TEST(TcpServer, CloseAfterFlushDeliversEverythingThenCloses) {
   Echo e;
   e.echo = false;
