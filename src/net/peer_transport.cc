@@ -115,8 +115,10 @@ void PeerTransport::send(const raft::NodeId& to, const server::PeerMessage& m) {
 }
 
 void PeerTransport::want_write(Outbound& p) {
-  uint32_t out = p.queue_offset < p.queue.size() ? uint32_t{EPOLLOUT} : 0u;
-  loop_.modify(p.fd.get(), EPOLLIN | out);
+  uint32_t want = EPOLLIN | (p.queue_offset < p.queue.size() ? uint32_t{EPOLLOUT} : 0u);
+  if (want == p.events) return;  // one epoll_ctl per change, not per message
+  p.events = want;
+  loop_.modify(p.fd.get(), want);
 }
 
 void PeerTransport::flush() {
@@ -221,7 +223,8 @@ void PeerTransport::start_connect(const raft::NodeId& id, Outbound& p) {
   p.queue.insert(p.queue_offset, hello);
   p.frames.push_front({hello.size(), false});
   p.stats.queued_bytes = p.queue.size() - p.queue_offset;
-  loop_.add(p.fd.get(), EPOLLOUT, [this, id](uint32_t events) { on_outbound_ready(id, events); });
+  p.events = EPOLLOUT;
+  loop_.add(p.fd.get(), p.events, [this, id](uint32_t events) { on_outbound_ready(id, events); });
 }
 
 void PeerTransport::on_outbound_ready(const raft::NodeId& id, uint32_t events) {

@@ -48,6 +48,7 @@
 
 namespace raftkv::net {
 
+// An IPv4 literal ("127.0.0.1", "0.0.0.0" to listen on all) or "localhost".
 struct PeerAddress {
   std::string host;
   uint16_t port = 0;
@@ -98,7 +99,12 @@ class PeerTransport {
   // outbound connection to it is closed and redialled.
   void set_peer_address(const raft::NodeId& id, PeerAddress address);
 
+  // Queues `m` for `to` (see the drop rules above); the loop writes it when
+  // the socket is writable. Sends to self or an unknown id are logged and
+  // ignored.
   void send(const raft::NodeId& to, const server::PeerMessage& m);
+  // Writes every peer's queue now, as far as the sockets take it: call after
+  // a batch of send()s for the lowest latency.
   void flush();
   // Drives reconnects and timeouts; call every loop turn (or tick).
   void tick(int64_t now_ms);
@@ -117,7 +123,8 @@ class PeerTransport {
     PeerAddress address;
     State state = State::kIdle;
     Fd fd;
-    std::string queue;  // whole frames, from queue_offset on
+    uint32_t events = 0;  // registered with the loop
+    std::string queue;    // whole frames, from queue_offset on
     size_t queue_offset = 0;
     std::deque<QueuedFrame> frames;
     size_t head_written = 0;  // bytes of frames.front() already written

@@ -112,6 +112,7 @@ void TcpServer::open(Fd fd, std::string peer) {
   c->events = EPOLLIN;
   c->peer = std::move(peer);
   int raw = fd.get();
+  set_nodelay_keepalive(raw);  // replies leave at once; dead clients eventually error out
   c->fd = std::move(fd);
   try {
     loop_.add(raw, EPOLLIN, [this, id](uint32_t events) { on_conn_ready(id, events); });
@@ -137,7 +138,7 @@ void TcpServer::on_conn_ready(ConnId id, uint32_t events) {
   }
   if (events & EPOLLERR) return close(id);
   if (events & (EPOLLIN | EPOLLHUP)) {
-    if (c->paused || c->closing) {
+    if (!c->reading()) {
       if (events & EPOLLHUP) return close(id);  // gone, and we are not reading
     } else {
       read_some(id);
@@ -146,10 +147,19 @@ void TcpServer::on_conn_ready(ConnId id, uint32_t events) {
   if ((c = find(id))) update_events(id, *c);
 }
 
+// The client shut down its sending side (e.g. `printf 'PING\r\n' | nc -N`):
+// it may still read, so its answers are not thrown away.
+void TcpServer::read_closed(ConnId id) {
+  Conn* c = find(id);
+  c->read_closed = true;
+  if (callbacks_.on_read_closed) return callbacks_.on_read_closed(id);
+  close_after_flush(id);
+}
+
 void TcpServer::read_some(ConnId id) {
   for (int i = 0; i < options_.reads_per_event; ++i) {
     Conn* c = find(id);
-    if (!c || c->paused || c->closing) return;
+    if (!c || !c->reading()) return;
     ssize_t n = ::recv(c->fd.get(), read_buf_.data(), read_buf_.size(), 0);
     if (n > 0) {
       stats_.bytes_in += n;
@@ -159,7 +169,8 @@ void TcpServer::read_some(ConnId id) {
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n < 0 && errno == EINTR) continue;
-    return close(id);  // 0: the peer closed; else ECONNRESET and friends
+    if (n == 0) return read_closed(id);
+    return close(id);  // ECONNRESET and friends
   }
 }
 
@@ -190,8 +201,7 @@ bool TcpServer::write_some(ConnId id, Conn& c) {
 void TcpServer::update_events(ConnId id, Conn& c) {
   bool pending = c.out_offset < c.out.size();
   if (c.closing && !pending) return close(id);
-  uint32_t want =
-      (c.paused || c.closing ? 0u : uint32_t{EPOLLIN}) | (pending ? uint32_t{EPOLLOUT} : 0u);
+  uint32_t want = (c.reading() ? uint32_t{EPOLLIN} : 0u) | (pending ? uint32_t{EPOLLOUT} : 0u);
   if (want != c.events) {
     c.events = want;
     loop_.modify(c.fd.get(), want);

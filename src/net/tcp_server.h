@@ -36,12 +36,18 @@ using LogFn = std::function<void(std::string_view line)>;
 LogFn stderr_log(std::string prefix);
 
 struct TcpCallbacks {
-  std::function<void(ConnId)> on_open;
-  std::function<void(ConnId, std::string_view bytes)> on_data;
+  std::function<void(ConnId)> on_open{};
+  std::function<void(ConnId, std::string_view bytes)> on_data{};
   // Called once per opened connection when it closes for any reason: the
   // peer closed or reset it, an I/O error, or close()/close_after_flush().
   // The id is already gone (send() to it is ignored).
-  std::function<void(ConnId)> on_close;
+  std::function<void(ConnId)> on_close{};
+  // Optional. The client sent EOF (shut down its writing side) but may still
+  // read: reading stops, and the owner decides when to close (usually
+  // close_after_flush() once every answer it owes is queued). When unset,
+  // the server does close_after_flush() itself, so output queued so far
+  // still reaches the client.
+  std::function<void(ConnId)> on_read_closed{};
 };
 
 struct TcpServerOptions {
@@ -93,8 +99,10 @@ class TcpServer {
     std::string out;
     size_t out_offset = 0;
     bool paused = false;
-    bool closing = false;  // close_after_flush
-    uint32_t events = 0;   // currently registered
+    bool closing = false;      // close_after_flush
+    bool read_closed = false;  // the client sent EOF
+    bool reading() const { return !paused && !closing && !read_closed; }
+    uint32_t events = 0;  // currently registered
     std::string peer;
   };
 
@@ -103,6 +111,7 @@ class TcpServer {
   void open(Fd fd, std::string peer);
   void on_conn_ready(ConnId id, uint32_t events);
   void read_some(ConnId id);
+  void read_closed(ConnId id);
   bool write_some(ConnId id, Conn& c);  // false: the connection failed
   void update_events(ConnId id, Conn& c);
   Conn* find(ConnId id);

@@ -13,6 +13,8 @@
 // Decoding is total: any byte string either decodes or yields an error text;
 // nothing is reserved before the remaining input proves it could be filled.
 // Encoding is canonical, so encode(decode(b)) == b for every accepted b.
+// Any change to the layout bumps kWireVersion; a node refuses frames of
+// another version (a rolling upgrade across versions is not supported).
 #pragma once
 
 #include <cstddef>

@@ -289,3 +289,24 @@ TEST(PeerTransport, SendToItselfOrAStrangerIsDroppedWithALogLine) {
 
 }  // namespace
 }  // namespace raftkv::net
+
+namespace raftkv::net {
+namespace {
+
+TEST(PeerTransport, AMessageOverTheFrameLimitIsDroppedAndTheNextOneStillGoes) {
+  TransportOptions options;
+  options.max_frame_bytes = 4096;
+  Cluster c(options);
+  raft::Message big = heartbeat("n1", "n2", 1);
+  big.data = std::string(5000, 'b');
+  c.nodes["n1"]->send("n2", big);
+  c.nodes["n1"]->send("n2", heartbeat("n1", "n2", 2));
+  ASSERT_TRUE(c.run_until([&] { return c.inbox["n2"].size() == 1; }));
+  EXPECT_EQ(std::get<raft::Message>(c.inbox["n2"][0].message).context, 2u);
+  EXPECT_EQ(c.stats("n1", "n2").dropped, 1u);
+  ASSERT_EQ(c.log.size(), 1u);
+  EXPECT_NE(c.log[0].find("exceeds the frame limit"), std::string::npos) << c.log[0];
+}
+
+}  // namespace
+}  // namespace raftkv::net
