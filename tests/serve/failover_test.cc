@@ -1,0 +1,136 @@
+// kill -9 of the leader under a write load: a new leader takes over, no
+// acknowledged write is lost and no write refused with TRYAGAIN happened.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "resp/encode.h"
+#include "serve_cluster.h"
+
+namespace raftkv::test {
+namespace {
+
+// Every write uses a key and value of its own, so its presence afterwards
+// says exactly whether it took effect.
+struct Outcomes {
+  std::mutex mu;
+  std::vector<std::string> acked;      // OK: must be present
+  std::vector<std::string> refused;    // TRYAGAIN: must be absent
+  std::vector<std::string> uncertain;  // UNCERTAIN or connection lost: either
+  size_t acked_after_kill = 0;
+};
+
+// Writes key "w<t>-<i>" = "v<t>-<i>" one at a time through `ports`,
+// moving on to the next server whenever the connection breaks.
+void writer(int t, std::vector<uint16_t> ports, std::atomic<bool>& stop, std::atomic<bool>& killed,
+            Outcomes& out) {
+  size_t server = static_cast<size_t>(t) % ports.size();
+  std::optional<RespClient> c;
+  for (int i = 0; !stop.load(); ++i) {
+    std::string key = "w" + std::to_string(t) + "-" + std::to_string(i);
+    if (!c) {
+      try {
+        c.emplace(ports[server], Millis(8000));
+      } catch (const std::exception&) {
+        server = (server + 1) % ports.size();
+        std::this_thread::sleep_for(Millis(20));
+        continue;
+      }
+    }
+    std::string batch;
+    resp::append_bulk_array(batch, {"SET", key, "v" + key});
+    std::optional<resp::Reply> r;
+    try {
+      c->send_raw(batch);
+      r = c->read_reply();
+    } catch (const std::exception&) {
+    }
+    std::lock_guard lock(out.mu);
+    if (!r) {  // sent or not, answered or not: unknown
+      out.uncertain.push_back(key);
+      c.reset();
+      server = (server + 1) % ports.size();
+    } else if (show(*r) == "OK") {
+      out.acked.push_back(key);
+      if (killed.load()) ++out.acked_after_kill;
+    } else if (r->is_error() && r->str.rfind("TRYAGAIN", 0) == 0) {
+      out.refused.push_back(key);
+    } else if (r->is_error() && r->str.rfind("UNCERTAIN", 0) == 0) {
+      out.uncertain.push_back(key);
+    } else {
+      ADD_FAILURE() << "unexpected reply to SET " << key << ": " << show(*r);
+    }
+  }
+}
+
+// GETs in pipelined batches through one server: key -> reply.
+std::map<std::string, std::string> read_back(uint16_t port, const std::vector<std::string>& keys) {
+  std::map<std::string, std::string> values;
+  RespClient c(port, Millis(20000));
+  for (size_t start = 0; start < keys.size(); start += 500) {
+    size_t end = std::min(keys.size(), start + 500);
+    std::string batch;
+    for (size_t i = start; i < end; ++i) resp::append_bulk_array(batch, {"GET", keys[i]});
+    c.send_raw(batch);
+    std::vector<resp::Reply> replies = c.read_replies(end - start);
+    for (size_t i = start; i < end; ++i) values[keys[i]] = show(replies[i - start]);
+  }
+  return values;
+}
+
+TEST(ServeFailover, KillNineLeaderUnderWriteLoadLosesNoAcknowledgedWrite) {
+  ServeCluster cluster({.servers = 3,
+                        .extra_args = {"--election-timeout-ms", "300", "--heartbeat-ms", "50",
+                                       "--forward-timeout-ms", "2000"}});
+  cluster.start_all();
+  auto old_leader = cluster.wait_for_leader(Millis(15000));
+  ASSERT_TRUE(old_leader);
+  std::vector<uint16_t> ports;
+  for (const auto& id : cluster.ids()) ports.push_back(cluster.client_port(id));
+
+  Outcomes out;
+  std::atomic<bool> stop{false}, killed{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back(writer, t, ports, std::ref(stop), std::ref(killed), std::ref(out));
+  }
+  std::this_thread::sleep_for(Millis(1500));
+  size_t acked_before;
+  {
+    std::lock_guard lock(out.mu);
+    acked_before = out.acked.size();
+  }
+  cluster.kill9(*old_leader);
+  killed = true;
+  auto new_leader = cluster.wait_for_leader(Millis(15000), *old_leader);
+  std::this_thread::sleep_for(Millis(1500));
+  stop = true;
+  for (auto& w : writers) w.join();
+  ASSERT_TRUE(new_leader) << cluster.log_tail(cluster.follower_of(*old_leader));
+  EXPECT_GT(acked_before, 0u);
+  EXPECT_GT(out.acked_after_kill, 0u) << "no write succeeded after the failover";
+
+  std::map<std::string, std::string> acked = read_back(cluster.client_port(*new_leader), out.acked);
+  for (const auto& key : out.acked) {
+    ASSERT_EQ(acked[key], "\"v" + key + "\"") << "acknowledged write lost: " << key;
+  }
+  std::map<std::string, std::string> refused =
+      read_back(cluster.client_port(*new_leader), out.refused);
+  for (const auto& key : out.refused) {
+    ASSERT_EQ(refused[key], "(nil)") << "write answered TRYAGAIN was applied: " << key;
+  }
+  std::map<std::string, std::string> maybe =
+      read_back(cluster.client_port(*new_leader), out.uncertain);
+  for (const auto& key : out.uncertain) {
+    std::string v = maybe[key];
+    ASSERT_TRUE(v == "(nil)" || v == "\"v" + key + "\"") << key << " = " << v;
+  }
+  std::cout << "acked " << out.acked.size() << " (" << out.acked_after_kill
+            << " after the kill), refused " << out.refused.size() << ", uncertain "
+            << out.uncertain.size() << "\n";
+}
+
+}  // namespace
+}  // namespace raftkv::test
