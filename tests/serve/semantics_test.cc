@@ -106,5 +106,21 @@ TEST_F(ServeSemantics, PipelinedMixedCommandsKeepTheirOrder) {
   check_pipeline(cluster_.client_port(followers_[0]), "foll-");
 }
 
+// More commands than a connection may have unanswered (4,096) in one
+// write: the server stops reading, answers, reads on; nothing is lost.
+TEST_F(ServeSemantics, PipelineLongerThanTheUnansweredLimit) {
+  RespClient c(cluster_.client_port(followers_[0]), Millis(60000));
+  std::string batch;
+  constexpr int kIncrs = 6000;
+  for (int i = 0; i < kIncrs; ++i) resp::append_bulk_array(batch, {"INCR", "long-counter"});
+  resp::append_bulk_array(batch, {"GET", "long-counter"});
+  c.send_raw(batch);
+  std::vector<resp::Reply> replies = c.read_replies(kIncrs + 1);
+  for (int i = 0; i < kIncrs; ++i) {
+    ASSERT_EQ(show(replies[i]), "(integer) " + std::to_string(i + 1)) << "INCR #" << i;
+  }
+  EXPECT_EQ(show(replies[kIncrs]), "\"" + std::to_string(kIncrs) + "\"");
+}
+
 }  // namespace
 }  // namespace raftkv::test

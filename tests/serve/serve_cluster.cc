@@ -215,7 +215,8 @@ std::optional<std::string> ServeCluster::wait_for_leader(Millis timeout,
       for (const auto& [other, f] : infos) {
         if (f.count("leader") && f.at("leader") == id && f.at("term") == fields.at("term")) ++agree;
       }
-      if (agree > ids_.size() / 2) return id;
+      // Every live server knows it (so none answers TRYAGAIN), and they are a majority.
+      if (agree == infos.size() && agree > ids_.size() / 2) return id;
     }
     std::this_thread::sleep_for(Millis(50));
   }

@@ -47,8 +47,9 @@ class ServeCluster {
 
   // INFO's "key:value" fields; empty when the server does not answer.
   std::map<std::string, std::string> info(const std::string& id) const;
-  // The server that says it leads and that a majority of servers agree on,
-  // once there is one (other than `not_this`) within `timeout`.
+  // The server that says it leads and that every live server agrees on (a
+  // majority of all), once there is one (other than `not_this`) within
+  // `timeout`.
   std::optional<std::string> wait_for_leader(Millis timeout, const std::string& not_this = "");
   // Any live server other than `leader`.
   std::string follower_of(const std::string& leader);
