@@ -1,6 +1,7 @@
 // A 3-server cluster serves clients through every member, with Redis
 // semantics end to end and in-order pipelining.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include "resp/encode.h"
 #include "serve_cluster.h"
@@ -120,6 +121,28 @@ TEST_F(ServeSemantics, PipelineLongerThanTheUnansweredLimit) {
     ASSERT_EQ(show(replies[i]), "(integer) " + std::to_string(i + 1)) << "INCR #" << i;
   }
   EXPECT_EQ(show(replies[kIncrs]), "\"" + std::to_string(kIncrs) + "\"");
+}
+
+// `printf 'SET k v\r\nGET k\r\n' | nc -N host port`: the client sends its
+// commands and half-closes (shutdown(SHUT_WR)), then reads the replies.
+// Every command the server read must be answered before it closes.
+TEST_F(ServeSemantics, HalfClosedClientStillGetsItsReplies) {
+  for (const auto& id : cluster_.ids()) {
+    RespClient c(cluster_.client_port(id), Millis(10000));
+    std::string key = "half-" + id;
+    std::string batch;
+    resp::append_bulk_array(batch, {"SET", key, "v"});
+    resp::append_bulk_array(batch, {"GET", key});
+    resp::append_bulk_array(batch, {"PING"});
+    c.send_raw(batch);
+    ASSERT_EQ(::shutdown(c.fd(), SHUT_WR), 0);
+    std::vector<std::string> got;
+    while (auto r = c.read_reply()) got.push_back(show(*r));
+    EXPECT_EQ(got, (std::vector<std::string>{"OK", "\"v\"", "PONG"}))
+        << "through " << id << " (" << (id == leader_ ? "leader" : "follower")
+        << "); then: " << c.error() << "; the SET applied anyway: "
+        << show(call_until_settled(cluster_.client_port(leader_), {"GET", key}));
+  }
 }
 
 }  // namespace
