@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <map>
+
 #include "resp/encode.h"
 #include "serve_cluster.h"
 
@@ -80,6 +82,48 @@ TEST_F(ServeSemantics, SetConditionsDelExistsIncr) {
 
   EXPECT_EQ(run(f, {"PING"}), "PONG");
   EXPECT_EQ(run(f, {"ECHO", "hi"}), "\"hi\"");
+}
+
+// The connection-level commands clients send on connect, answered by the
+// server itself.
+TEST_F(ServeSemantics, ConnectionCommands) {
+  for (const auto& id : cluster_.ids()) {
+    RespClient c = cluster_.client(id);
+    resp::Reply hello = c.call({"HELLO", "2", "SETNAME", "tester"});
+    ASSERT_EQ(hello.type, resp::Reply::Type::kArray) << show(hello);
+    std::map<std::string, std::string> fields;
+    for (size_t i = 0; i + 1 < hello.elements.size(); i += 2) {
+      fields[hello.elements[i].str] = show(hello.elements[i + 1]);
+    }
+    EXPECT_EQ(fields["proto"], "(integer) 2");
+    EXPECT_EQ(fields["role"], id == leader_ ? "\"master\"" : "\"replica\"");
+    EXPECT_TRUE(c.call({"HELLO", "3"}).str.rfind("NOPROTO", 0) == 0);
+    EXPECT_EQ(show(c.call({"CLIENT", "GETNAME"})), "\"tester\"");
+    EXPECT_EQ(show(c.call({"CLIENT", "SETNAME", "other"})), "OK");
+    EXPECT_EQ(show(c.call({"CLIENT", "GETNAME"})), "\"other\"");
+    EXPECT_EQ(c.call({"CLIENT", "ID"}).type, resp::Reply::Type::kInteger);
+    EXPECT_EQ(show(c.call({"SELECT", "0"})), "OK");
+    EXPECT_TRUE(c.call({"SELECT", "1"}).is_error());
+    EXPECT_EQ(c.call({"COMMAND", "COUNT"}).type, resp::Reply::Type::kInteger);
+    EXPECT_EQ(c.call({"COMMAND"}).type, resp::Reply::Type::kArray);
+    resp::Reply members = c.call({"RAFT.MEMBERS"});
+    ASSERT_EQ(members.elements.size(), 3u) << show(members);
+    int leaders = 0;
+    for (const auto& m : members.elements) {
+      if (m.str.find(" leader") != std::string::npos) {
+        ++leaders;
+        EXPECT_EQ(m.str.rfind(leader_ + " ", 0), 0u) << m.str;
+      }
+    }
+    EXPECT_EQ(leaders, 1) << show(members);
+    resp::Reply info = c.call({"INFO", "raft"});
+    EXPECT_NE(info.str.find("# Raft"), std::string::npos);
+    EXPECT_EQ(info.str.find("# Server"), std::string::npos);
+    EXPECT_NE(info.str.find("role:" + std::string(id == leader_ ? "leader" : "follower")),
+              std::string::npos);
+    EXPECT_EQ(show(c.call({"QUIT"})), "OK");
+    EXPECT_TRUE(c.wait_closed(Millis(5000)));
+  }
 }
 
 // 1,000 commands in one write: SET k i and GET k alternating. Replies must
