@@ -121,5 +121,27 @@ TEST_F(ServeShutdown, SigtermOfAFollowerForwardingWrites) {
   expect_present(cluster_.client_port(follower), acked);
 }
 
+// A client that stops reading holds replies the server cannot deliver:
+// the drain gives up after --drain-ms and the server still exits 0.
+TEST_F(ServeShutdown, SigtermWithAClientThatStopsReading) {
+  std::string value(1 << 20, 'x');
+  ASSERT_EQ(show(call_until_settled(cluster_.client_port(leader_), {"SET", "big", value})), "OK");
+  RespClient stuck = cluster_.client(leader_);
+  std::string batch;
+  for (int i = 0; i < 64; ++i) resp::append_bulk_array(batch, {"GET", "big"});
+  stuck.send_raw(batch);  // 64 MiB of replies, never read
+  ASSERT_EQ(show(cluster_.client(leader_).call({"PING"})), "PONG");
+  // SIGTERM while the server is still busy producing the replies.
+  std::this_thread::sleep_for(Millis(100));
+  Millis took{};
+  std::optional<int> code = cluster_.terminate(leader_, Millis(kDrainMs + kSlackMs), &took);
+  EXPECT_EQ(code, std::optional<int>(0)) << cluster_.log_tail(leader_);
+  // The replies cannot all be delivered, so the drain lasts its full
+  // --drain-ms, counted from the SIGTERM.
+  EXPECT_GE(took.count(), kDrainMs) << "the drain was cut short";
+  EXPECT_LE(took.count(), kDrainMs + kSlackMs);
+  std::cout << "exited in " << took.count() << " ms with a client not reading\n";
+}
+
 }  // namespace
 }  // namespace raftkv::test
