@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -21,25 +22,50 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// Ports the kernel hands out for port 0, all bound at once so they differ,
-// then released for the servers to take.
+// The start of the kernel's range for outgoing connections' source ports.
+// A server's port chosen inside it could be taken, before that server
+// starts, by another server's connection to a peer.
+int ephemeral_low() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  in >> low;
+  return low;
+}
+
+// Binds a listening-style socket to 127.0.0.1:port (0: any); the fd and
+// the port bound, or fd -1.
+std::pair<int, uint16_t> bind_port(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) close(fd);
+    return {-1, 0};
+  }
+  return {fd, ntohs(a.sin_port)};
+}
+
+// n distinct free ports below the ephemeral range (random, so parallel
+// tests rarely meet), all bound at once, then released for the servers.
 std::vector<uint16_t> free_ports(size_t n) {
+  int low = ephemeral_low();
+  std::mt19937 rng(std::random_device{}());
   std::vector<int> fds;
   std::vector<uint16_t> ports;
-  for (size_t i = 0; i < n; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      throw std::runtime_error("cannot find a free port");
-    }
+  for (int attempt = 0; ports.size() < n && attempt < 1000; ++attempt) {
+    uint16_t candidate = 0;  // the kernel's choice if there is no room below the range
+    if (low > 11000) candidate = static_cast<uint16_t>(10000 + rng() % (low - 10000));
+    auto [fd, port] = bind_port(candidate);
+    if (fd < 0) continue;
     fds.push_back(fd);
-    ports.push_back(ntohs(a.sin_port));
+    ports.push_back(port);
   }
   for (int fd : fds) close(fd);
+  if (ports.size() < n) throw std::runtime_error("cannot find free ports");
   return ports;
 }
 
