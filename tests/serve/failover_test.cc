@@ -1,5 +1,6 @@
 // kill -9 of the leader under a write load: a new leader takes over, no
 // acknowledged write is lost and no write refused with TRYAGAIN happened.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -29,7 +30,7 @@ void writer(int t, std::vector<uint16_t> ports, std::atomic<bool>& stop, std::at
   size_t server = static_cast<size_t>(t) % ports.size();
   std::optional<RespClient> c;
   for (int i = 0; !stop.load(); ++i) {
-    std::string key = "w" + std::to_string(t) + "-" + std::to_string(i);
+    std::string key = fmt::format("w{}-{}", t, i);
     if (!c) {
       try {
         c.emplace(ports[server], Millis(8000));

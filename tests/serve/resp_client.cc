@@ -1,6 +1,7 @@
 #include "resp_client.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -40,8 +41,8 @@ std::string show(const resp::Reply& r) {
 RespClient::RespClient(uint16_t port, Millis timeout) : timeout_(timeout) {
   fd_ = connect_tcp(port);
   if (fd_ < 0) {
-    throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port) + ": " +
-                             std::strerror(errno));
+    throw std::runtime_error(
+        fmt::format("cannot connect to 127.0.0.1:{}: {}", port, std::strerror(errno)));
   }
 }
 

@@ -1,5 +1,6 @@
 // A 3-server cluster serves clients through every member, with Redis
 // semantics end to end and in-order pipelining.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -155,7 +156,7 @@ void check_pipeline(uint16_t port, const std::string& prefix) {
   std::vector<resp::Reply> replies = c.read_replies(1000);
   for (int i = 0; i < 500; ++i) {
     ASSERT_EQ(show(replies[2 * i]), "OK") << "SET #" << i;
-    ASSERT_EQ(show(replies[2 * i + 1]), "\"" + std::to_string(i) + "\"") << "GET #" << i;
+    ASSERT_EQ(show(replies[2 * i + 1]), fmt::format("\"{}\"", i)) << "GET #" << i;
   }
   EXPECT_EQ(show(c.call({"PING"})), "PONG");  // and the connection is still in step
 }
@@ -176,9 +177,9 @@ TEST_F(ServeSemantics, PipelineLongerThanTheUnansweredLimit) {
   c.send_raw(batch);
   std::vector<resp::Reply> replies = c.read_replies(kIncrs + 1);
   for (int i = 0; i < kIncrs; ++i) {
-    ASSERT_EQ(show(replies[i]), "(integer) " + std::to_string(i + 1)) << "INCR #" << i;
+    ASSERT_EQ(show(replies[i]), fmt::format("(integer) {}", i + 1)) << "INCR #" << i;
   }
-  EXPECT_EQ(show(replies[kIncrs]), "\"" + std::to_string(kIncrs) + "\"");
+  EXPECT_EQ(show(replies[kIncrs]), fmt::format("\"{}\"", kIncrs));
 }
 
 // `printf 'SET k v\r\nGET k\r\n' | nc -N host port`: the client sends its

@@ -1,6 +1,7 @@
 #include "serve_cluster.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -76,7 +77,7 @@ std::string make_temp_dir() {
 }
 
 std::string address(uint16_t port) {
-  return "127.0.0.1:" + std::to_string(port);
+  return fmt::format("127.0.0.1:{}", port);
 }
 
 bool answers_ping(uint16_t port) {
@@ -94,7 +95,7 @@ ServeCluster::ServeCluster(ServeClusterOptions options)
     : options_(std::move(options)), dir_(make_temp_dir()) {
   std::vector<uint16_t> ports = free_ports(3 * static_cast<size_t>(options_.servers));
   for (int i = 0; i < options_.servers; ++i) {
-    std::string id = "n" + std::to_string(i + 1);
+    std::string id = fmt::format("n{}", i + 1);
     ids_.push_back(id);
     Server& s = servers_[id];
     s.peer = ports[3 * i];

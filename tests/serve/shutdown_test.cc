@@ -1,5 +1,6 @@
 // SIGTERM with requests in flight: a prompt, clean exit (code 0) after
 // answering what it can, and nothing acknowledged is lost across a restart.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -21,7 +22,7 @@ void write_until_closed(RespClient& c, int conn, std::vector<std::string>& acked
   for (int i = 0;; i += kWindow) {
     std::string batch;
     for (int j = i; j < i + kWindow; ++j) {
-      std::string key = "d" + std::to_string(conn) + "-" + std::to_string(j);
+      std::string key = fmt::format("d{}-{}", conn, j);
       resp::append_bulk_array(batch, {"SET", key, "v" + key});
     }
     try {
@@ -32,7 +33,7 @@ void write_until_closed(RespClient& c, int conn, std::vector<std::string>& acked
     for (int j = i; j < i + kWindow; ++j) {
       auto r = c.read_reply();
       if (!r) return;  // the server closed: the rest was never answered
-      std::string key = "d" + std::to_string(conn) + "-" + std::to_string(j);
+      std::string key = fmt::format("d{}-{}", conn, j);
       if (show(*r) == "OK") {
         acked.push_back(key);
       } else {

@@ -1,5 +1,6 @@
 // A server stopped while the others compact their logs catches up through
 // InstallSnapshot when it comes back.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -16,7 +17,7 @@ void write_rounds(uint16_t port, int rounds) {
   for (int round = 0; round < rounds; ++round) {
     std::string batch;
     for (int k = 0; k < 60; ++k) {
-      resp::append_bulk_array(batch, {"SET", "s" + std::to_string(k), "r" + std::to_string(round)});
+      resp::append_bulk_array(batch, {"SET", fmt::format("s{}", k), fmt::format("r{}", round)});
     }
     c.send_raw(batch);
     for (const resp::Reply& r : c.read_replies(60)) ASSERT_EQ(show(r), "OK");
@@ -56,7 +57,7 @@ TEST(ServeSnapshot, RestartedServerCatchesUpThroughInstallSnapshot) {
 
   RespClient c = cluster.client(stopped);
   for (int k = 0; k < 60; ++k) {
-    EXPECT_EQ(show(c.call({"GET", "s" + std::to_string(k)})), "\"r9\"") << "key s" << k;
+    EXPECT_EQ(show(c.call({"GET", fmt::format("s{}", k)})), "\"r9\"") << "key s" << k;
   }
   // And it takes part in new writes.
   EXPECT_EQ(show(c.call({"SET", "after", "restart"})), "OK");
