@@ -160,5 +160,45 @@ TEST(ServeFailover, KillNineLeaderUnderWriteLoadLosesNoAcknowledgedWrite) {
             << " ms\n";
 }
 
+// A server left alone knows no leader: it refuses writes with TRYAGAIN,
+// and a refused write never shows up once the others are back.
+TEST(ServeFailover, WithoutAQuorumWritesAreRefusedAndNeverApplied) {
+  ServeCluster cluster({.servers = 3,
+                        .extra_args = {"--election-timeout-ms", "300", "--heartbeat-ms", "50",
+                                       "--forward-timeout-ms", "2000"}});
+  cluster.start_all();
+  auto leader = cluster.wait_for_leader(Millis(15000));
+  ASSERT_TRUE(leader);
+  std::string alone = cluster.follower_of(*leader);
+  for (const auto& id : cluster.ids()) {
+    if (id != alone) {
+      ASSERT_EQ(cluster.terminate(id, Millis(10000)), std::optional<int>(0));
+    }
+  }
+  // Once its election timeout passes it stops naming the old leader.
+  auto deadline = std::chrono::steady_clock::now() + Millis(10000);
+  while (!cluster.info(alone)["leader"].empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(Millis(50));
+  }
+  ASSERT_TRUE(cluster.info(alone)["leader"].empty());
+  RespClient c = cluster.client(alone);
+  int refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    resp::Reply r = c.call({"SET", fmt::format("lonely-{}", i), "x"});
+    ASSERT_TRUE(r.is_error()) << show(r);
+    if (r.str.rfind("TRYAGAIN", 0) == 0) ++refused;
+  }
+  EXPECT_EQ(refused, 20);
+  for (const auto& id : cluster.ids()) {
+    if (id != alone) cluster.start(id);
+  }
+  ASSERT_TRUE(cluster.wait_for_leader(Millis(15000)));
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(
+        show(call_until_settled(cluster.client_port(alone), {"GET", fmt::format("lonely-{}", i)})),
+        "(nil)");
+  }
+}
+
 }  // namespace
 }  // namespace raftkv::test
