@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer, clang, ASan+UBSan) of the wire codec,
-# the Raft message decoder, the binary peer codec (src/wire) and a whole node fed a byte stream; the targets
+# the Raft message decoder, the binary peer codec (src/wire), a whole node
+# fed a byte stream, and the RESP request and reply parsers; the targets
 # and their seed corpora live in tests/fuzz/.
 #
 #   scripts/fuzz.sh                      # build, replay the corpora, fuzz each target 60 s
 #   scripts/fuzz.sh --seconds 3600       # long mode
-#   scripts/fuzz.sh --target node        # one target (codec, raft_codec, node, wire)
+#   scripts/fuzz.sh --target node        # one target (codec, raft_codec, node, wire,
+#                                        #   resp_request, resp_reply)
 #   scripts/fuzz.sh --seconds 0          # replay the checked-in corpora only (regressions)
 #
 # Each target first replays tests/fuzz/corpus/<target>/ (the seeds and every
@@ -17,12 +19,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=60
-targets=(codec raft_codec node wire)
+targets=(codec raft_codec node wire resp_request resp_reply)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --target) targets=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "fuzz.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done

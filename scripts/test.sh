@@ -23,11 +23,12 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     -DRAFTKV_SANITIZE=address,undefined -DRAFTKV_WITH_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs" --target raftkv maelstrom_test kv_test storage_test \
     kv_store_crash_writer storage_contract_test contract_crash_child raft_test \
-    raft_interaction_test sim_test linearizability_test e2e_test e2e_memory_test durability_test
+    raft_interaction_test sim_test linearizability_test e2e_test e2e_memory_test durability_test \
+    resp_test resp_redis_tools_test
   RAFTKV_SIM_SEEDS_PER_CASE=8 \
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" \
-    -L '^(maelstrom|kv|storage|raft|sim|linearizability|e2e|durability)$' \
+    -L '^(maelstrom|kv|storage|raft|sim|linearizability|e2e|durability|resp)$' \
     -LE '^(slow|runner|cluster|etcd-adapter)$'
 
   echo "== TSan: the checker's worker pool" >&2
@@ -43,7 +44,7 @@ echo "== Durability: no-fsync variant passes kill -9 but is caught by power cuts
 tests/durability/nofsync-check.sh --build-dir build
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== libFuzzer: codec, raft codec, whole node (${FUZZ_SECONDS:-45} s each)" >&2
+  echo "== libFuzzer: codec, raft codec, whole node, RESP parsers (${FUZZ_SECONDS:-45} s each)" >&2
   ./scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-45}"
 fi
 echo "== all tests passed" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Starts a fresh 3-member etcd cluster on 127.0.0.1 for benchmarks.
+# Starts a fresh etcd cluster (3 members unless told) on 127.0.0.1 for benchmarks.
 #
-#   bench/etcd/start-etcd.sh [DIR]    # DIR defaults to a new mktemp dir
+#   bench/etcd/start-etcd.sh [DIR [MEMBERS]]   # DIR defaults to a new mktemp dir; MEMBERS [3], at most one per port given
 #
 # Prints the comma-separated client endpoints as the only line on stdout
 # (so EP=$(start-etcd.sh DIR) works); everything else goes to stderr.
@@ -10,7 +10,7 @@
 #
 # Ports avoid etcd's defaults (2379/2380): installing Debian's etcd-server on
 # a systemd machine starts a system etcd there. Override with
-# ETCD_CLIENT_PORTS / ETCD_PEER_PORTS (three space-separated ports each).
+# ETCD_CLIENT_PORTS / ETCD_PEER_PORTS (space-separated, at least MEMBERS ports each).
 # fsync stays at etcd's default (on): these numbers are for durable writes.
 set -euo pipefail
 
@@ -28,6 +28,14 @@ if ! command -v etcd >/dev/null; then
 fi
 
 DIR=${1:-$(mktemp -d -t raftkv-etcd.XXXXXX)}
+MEMBERS=${2:-3}
+if ! [[ $MEMBERS =~ ^[1-9]$ ]] || [ "$MEMBERS" -gt ${#CLIENT_PORTS[@]} ] || [ "$MEMBERS" -gt ${#PEER_PORTS[@]} ]; then
+  echo "start-etcd: MEMBERS must be 1..${#CLIENT_PORTS[@]} (one client and one peer port each), got '$MEMBERS'" >&2
+  exit 1
+fi
+CLIENT_PORTS=("${CLIENT_PORTS[@]:0:MEMBERS}")
+PEER_PORTS=("${PEER_PORTS[@]:0:MEMBERS}")
+MEMBER_IDX=$(seq 0 $((MEMBERS - 1)))
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 if [ -s "$DIR/etcd.pids" ]; then
@@ -45,14 +53,14 @@ done
 
 cluster=""
 endpoints=""
-for i in 0 1 2; do
+for i in $MEMBER_IDX; do
   cluster+="${cluster:+,}e$i=http://127.0.0.1:${PEER_PORTS[$i]}"
   endpoints+="${endpoints:+,}http://127.0.0.1:${CLIENT_PORTS[$i]}"
 done
 token="raftkv-bench-$$-$(date +%s)"  # a fresh cluster identity every run
 
 : >"$DIR/etcd.pids"
-for i in 0 1 2; do
+for i in $MEMBER_IDX; do
   rm -rf "$DIR/e$i.data"
   etcd --name "e$i" --data-dir "$DIR/e$i.data" \
     --listen-client-urls "http://127.0.0.1:${CLIENT_PORTS[$i]}" \
@@ -95,5 +103,5 @@ until healthy; do
   sleep 0.2
 done
 
-echo "start-etcd: 3 members healthy, $(etcd --version | head -1), dir $DIR" >&2
+echo "start-etcd: $MEMBERS member(s) healthy, $(etcd --version | head -1), dir $DIR" >&2
 echo "$endpoints"

@@ -26,7 +26,7 @@ need_jq() {
 build_release() {
   if [ "${1:-1}" = 1 ]; then
     log "building Release into build/ (scripts/build.sh)"
-    BUILD_TYPE=Release "$REPO/scripts/build.sh" >&2
+    RAFTKV_BENCH=1 BUILD_TYPE=Release "$REPO/scripts/build.sh" >&2
   fi
   [ -x "$RUNNER" ] && [ -x "$BUILD/raftkv" ] || die "build/ lacks maelstrom-runner or raftkv"
 }
@@ -103,4 +103,36 @@ summarise() {
     leader_entries_per_fsync: (.["node-stats"].leader["entries-per-fsync"] // null),
     cluster_fsyncs_s: (.["node-stats"].cluster["fsyncs-per-s"] // null),
     check_s: .linearizability["checker-seconds"]}' "$1"
+}
+
+# Builds build/etcd-loadgen (offline, GOPATH mode) unless it is up to date.
+build_loadgen() {
+  "$REPO/bench/etcd-loadgen/build.sh" "$BUILD/etcd-loadgen" || die "cannot build bench/etcd-loadgen"
+}
+
+# Starts a fresh etcd cluster of $2 members with data in $1; prints its
+# client endpoints. Ports come from ETCD_CLIENT_PORTS / ETCD_PEER_PORTS.
+etcd_start() {
+  "$REPO/bench/etcd/start-etcd.sh" "$1" "$2"
+}
+
+# Stops the cluster in $1 (if any) and deletes its data; logs stay.
+etcd_stop() {
+  if [ -f "$1/etcd.pids" ]; then "$REPO/bench/etcd/stop-etcd.sh" "$1"; fi
+}
+
+# Comma-separated pids of the cluster in $1 that really are etcd (pids get reused).
+etcd_pids() {
+  local pid out=""
+  for pid in $(cat "$1/etcd.pids" 2>/dev/null); do
+    [[ $pid =~ ^[0-9]+$ && $pid -gt 1 ]] || continue
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = etcd ] && out+="${out:+,}$pid"
+  done
+  echo "$out"
+}
+
+# The numbers the tables use, from one etcd-loadgen JSON line on stdin.
+summarise_loadgen() {
+  jq -c '{ok_s: .ops_per_s, p50: .p50_ms, p99: .p99_ms, node_us: .cpu_us_per_op,
+    client_us: .client_cpu_us_per_op, errors: .errors, leader: .endpoints[0]}'
 }

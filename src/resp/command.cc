@@ -223,6 +223,13 @@ ParsedCommand parse_dbsize(const Args& a) {
   return ok(DbSize{});
 }
 
+ParsedCommand parse_config(const Args& a) {
+  if (a.size() < 2) return arity("config");
+  if (lower(a[1]) != "get") return error(errors::unknown_subcommand(a[0], a[1]));
+  if (a.size() < 3) return arity("config|get");
+  return ok(ConfigGet{std::vector<std::string>(a.begin() + 2, a.end())});
+}
+
 ParsedCommand parse_raft_members(const Args& a) {
   if (a.size() != 1) return arity("raft.members");
   return ok(RaftMembers{});
@@ -301,6 +308,7 @@ const std::unordered_map<std::string, Parser>& parsers() {
       {"select", parse_select},
       {"info", parse_info},
       {"dbsize", parse_dbsize},
+      {"config", parse_config},
       {"raft.members", parse_raft_members},
       {"raft.transfer", parse_raft_transfer},
       {"raft.member", parse_raft_member},

@@ -116,6 +116,13 @@ struct DbSize {
   bool operator==(const DbSize&) const = default;
 };
 
+// CONFIG GET parameter...: tools such as redis-benchmark ask for Redis's
+// settings; raftkv has none of them, so the reply is an empty list.
+struct ConfigGet {
+  std::vector<std::string> parameters;
+  bool operator==(const ConfigGet&) const = default;
+};
+
 // Cluster membership (node ids are raftkv's string ids, e.g. "n4").
 struct RaftMembers {
   bool operator==(const RaftMembers&) const = default;
@@ -142,10 +149,10 @@ struct RaftMemberRemove {
   bool operator==(const RaftMemberRemove&) const = default;
 };
 
-using Command =
-    std::variant<Get, Set, Del, Exists, IncrBy, Ping, Echo, Quit, Hello, CommandIntrospect,
-                 ClientSetName, ClientGetName, ClientId, ClientSetInfo, Select, Info, DbSize,
-                 RaftMembers, RaftTransfer, RaftMemberAdd, RaftMemberPromote, RaftMemberRemove>;
+using Command = std::variant<Get, Set, Del, Exists, IncrBy, Ping, Echo, Quit, Hello,
+                             CommandIntrospect, ClientSetName, ClientGetName, ClientId,
+                             ClientSetInfo, Select, Info, DbSize, ConfigGet, RaftMembers,
+                             RaftTransfer, RaftMemberAdd, RaftMemberPromote, RaftMemberRemove>;
 
 struct ParsedCommand {
   std::optional<Command> command;  // set on success

@@ -29,6 +29,7 @@ std::optional<std::vector<std::string>> RequestParser::next() {
     if (step == Step::kCommand) {
       std::vector<std::string> args = std::move(args_);
       args_ = {};
+      finished_args_bytes_ = 0;
       return args;
     }
     if (step != Step::kContinue) return std::nullopt;
@@ -37,8 +38,8 @@ std::optional<std::vector<std::string>> RequestParser::next() {
 }
 
 size_t RequestParser::buffered_bytes() const {
-  size_t n = in_.capacity() + args_.capacity() * sizeof(std::string);
-  for (const auto& a : args_) n += a.capacity();
+  size_t n = in_.capacity() + args_.capacity() * sizeof(std::string) + finished_args_bytes_;
+  if (state_ == State::kBulkData) n += args_.back().capacity();
   return n;
 }
 
@@ -89,6 +90,7 @@ RequestParser::Step RequestParser::parse_multibulk_header() {
   if (*n <= 0) return Step::kContinue;  // "*0" / "*-1": an empty command, skipped as Redis does
   // No reserve(n): the count is only a claim until the arguments arrive.
   args_.clear();
+  finished_args_bytes_ = 0;
   args_remaining_ = static_cast<size_t>(*n);
   state_ = State::kBulkHeader;
   return Step::kContinue;
@@ -126,6 +128,7 @@ RequestParser::Step RequestParser::parse_bulk_data() {
     return fail("ERR Protocol error: bulk string not followed by CRLF");
   }
   in_.consume(2);
+  finished_args_bytes_ += arg.capacity();
   if (--args_remaining_ > 0) {
     state_ = State::kBulkHeader;
     return Step::kContinue;
@@ -138,6 +141,8 @@ RequestParser::Step RequestParser::fail(std::string message) {
   error_ = std::move(message);
   in_ = InputBuffer();
   args_ = {};
+  finished_args_bytes_ = 0;
+  state_ = State::kCommandStart;
   return Step::kFailed;
 }
 

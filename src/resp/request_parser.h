@@ -38,7 +38,10 @@ class RequestParser {
   bool failed() const { return !error_.empty(); }
   // The error reply text, Redis's wording: "ERR Protocol error: invalid bulk length".
   const std::string& error() const { return error_; }
-  // Memory held for incomplete commands (buffer and partial arguments).
+  // Memory held for incomplete commands (buffer and partial arguments);
+  // constant time, so a server may check it after every read. Each argument
+  // costs its bytes plus a std::string (32 bytes): an array of many empty
+  // strings holds ~5x its wire size.
   size_t buffered_bytes() const;
 
  private:
@@ -61,6 +64,7 @@ class RequestParser {
   size_t args_remaining_ = 0;
   size_t bulk_len_ = 0;
   std::vector<std::string> args_;
+  size_t finished_args_bytes_ = 0;  // capacity of args_ before the one being read
   std::string error_;
 };
 

@@ -170,6 +170,8 @@ void RedisSession::local(Slot& s, const resp::Command& cmd) {
           host_.append_info(out, c);
         } else if constexpr (std::is_same_v<T, resp::DbSize>) {
           resp::append_error(out, "ERR DBSIZE is not supported by raftkv (it keeps no key count)");
+        } else if constexpr (std::is_same_v<T, resp::ConfigGet>) {
+          resp::append_array_header(out, 0);  // none of Redis's settings exist here
         } else if constexpr (std::is_same_v<T, resp::RaftMembers>) {
           std::vector<std::string> lines = host_.members();
           resp::append_bulk_array(out, lines);

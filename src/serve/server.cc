@@ -60,7 +60,10 @@ Server::Server(ServeOptions options) : opts_(std::move(options)), fsync_seconds_
   net::TransportOptions to;
   to.max_queue_bytes = opts_.max_queue_bytes;
   to.seed = opts_.core.seed;
-  to.log = [this](std::string_view line) { log(LogLevel::kWarn, line); };
+  to.log = [this](std::string_view line) {
+    // The transport reports both trouble and recovery.
+    log(line.rfind("connected", 0) == 0 ? LogLevel::kInfo : LogLevel::kWarn, line);
+  };
   peers_ = std::make_unique<net::PeerTransport>(
       loop_, opts_.id, opts_.peers, to, [this](const raft::NodeId& from, server::PeerMessage m) {
         core_->peer_message(from, std::move(m), now());

@@ -109,6 +109,11 @@ TEST(ParseCommand, ConnectionCommands) {
   EXPECT_EQ(parsed({"INFO"}), (Command{Info{}}));
   EXPECT_EQ(parsed({"INFO", "Server", "RAFT"}), (Command{Info{{"server", "raft"}}}));
   EXPECT_EQ(parsed({"DBSIZE"}), (Command{DbSize{}}));
+  EXPECT_EQ(parsed({"config", "GET", "save", "appendonly"}),
+            (Command{ConfigGet{{"save", "appendonly"}}}));
+  EXPECT_EQ(error_of({"CONFIG", "SET", "save", ""}),
+            "ERR unknown subcommand 'SET'. Try CONFIG HELP.");
+  EXPECT_EQ(error_of({"CONFIG", "GET"}), "ERR wrong number of arguments for 'config|get' command");
 }
 
 TEST(ParseCommand, Hello) {

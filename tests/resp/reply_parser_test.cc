@@ -88,6 +88,19 @@ TEST(ReplyParser, RandomChunks) {
   }
 }
 
+// Found by fuzz_resp_reply: a line ends at CRLF, so a bare CR is text (as
+// in hiredis); the encoder writes it back as a space.
+TEST(ReplyParser, BareCrInsideSimpleString) {
+  ReplyParser p;
+  p.feed("+O+OK\rK\r\n");
+  auto r = p.next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, Reply::simple("O+OK\rK"));
+  std::string out;
+  append_reply(out, *r);
+  EXPECT_EQ(out, "+O+OK K\r\n");
+}
+
 TEST(ReplyParser, NullArrayIsNull) {
   ReplyParser p;
   p.feed("*-1\r\n*2\r\n*-1\r\n$-1\r\n");

@@ -211,6 +211,20 @@ TEST(RequestParser, HugeArrayCountAllocatesNothingUpFront) {
   EXPECT_LT(p.buffered_bytes(), 4096u);
 }
 
+TEST(RequestParser, BufferedBytesCountsFinishedArguments) {
+  RequestParser p;
+  std::string bytes = "*1000\r\n";
+  for (int i = 0; i < 999; ++i) bytes += "$20\r\n01234567890123456789\r\n";
+  p.feed(bytes);
+  EXPECT_FALSE(p.next().has_value());
+  EXPECT_GE(p.buffered_bytes(), 999u * 20);
+  EXPECT_LE(p.buffered_bytes(), 4 * bytes.size());
+  p.feed("$0\r\n\r\n");
+  EXPECT_EQ(p.next()->size(), 1000u);
+  // Only the input buffer's capacity stays (kept up to 64 KiB for reuse).
+  EXPECT_LE(p.buffered_bytes(), 64u * 1024);
+}
+
 TEST(RequestParser, LargeValueMemoryFollowsReceivedBytes) {
   std::string value(3 << 20, 'v');
   std::string bytes;
@@ -258,6 +272,43 @@ TEST(RequestParser, LinearOnOneByteFeedsAndLargeBatches) {
   EXPECT_EQ(commands, 200000u);
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 20.0);
+}
+
+}  // namespace
+}  // namespace raftkv::resp
+
+namespace raftkv::resp {
+namespace {
+
+// Bytes captured from redis-cli 7.0 and redis-benchmark 7.0 (Debian 12's
+// redis-tools) against a listener on 127.0.0.1; redis_tools_test.cc runs
+// the tools themselves when they are installed.
+TEST(RequestParser, RedisClientByteForms) {
+  const std::string cli_set = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+  const std::string cli_get_spaced = "*2\r\n$3\r\nGET\r\n$3\r\na b\r\n";
+  const std::string bench_config =
+      "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n"
+      "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$10\r\nappendonly\r\n";
+  const std::string bench_set = "*3\r\n$3\r\nSET\r\n$16\r\nkey:__rand_int__\r\n$3\r\nVXK\r\n";
+  const std::string bench_get = "*2\r\n$3\r\nGET\r\n$16\r\nkey:__rand_int__\r\n";
+  std::string bytes = cli_set + cli_get_spaced + bench_config;
+  for (int i = 0; i < 16; ++i) bytes += bench_set;  // -P 16: one write of 16 commands
+  for (int i = 0; i < 16; ++i) bytes += bench_get;
+  std::vector<std::vector<std::string>> want = {{"SET", "k", "v"},
+                                                {"GET", "a b"},
+                                                {"CONFIG", "GET", "save"},
+                                                {"CONFIG", "GET", "appendonly"}};
+  for (int i = 0; i < 16; ++i) want.push_back({"SET", "key:__rand_int__", "VXK"});
+  for (int i = 0; i < 16; ++i) want.push_back({"GET", "key:__rand_int__"});
+  for (size_t cut = 0; cut <= bytes.size(); ++cut) {
+    RequestParser p;
+    std::vector<std::vector<std::string>> got;
+    p.feed(std::string_view(bytes).substr(0, cut));
+    while (auto a = p.next()) got.push_back(*a);
+    p.feed(std::string_view(bytes).substr(cut));
+    while (auto a = p.next()) got.push_back(*a);
+    ASSERT_EQ(got, want) << "cut at " << cut;
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -169,6 +170,104 @@ std::string describe(const std::vector<Event>& h, const Op& op) {
   return s + (inv.f == Fn::kRead ? dump(h[op.complete].value) : "ok");
 }
 
+// "t=1.234-1.240 s", relative to the first event of the history; sub-
+// millisecond ops get microseconds ("t=0.622104-0.622311 s").
+std::string interval_at(const std::vector<Event>& h, const Op& op) {
+  char buf[64];
+  double from = (h[op.invoke].time - h.front().time) / 1e9;
+  double to = (h[op.complete].time - h.front().time) / 1e9;
+  bool same_ms = std::llround(from * 1000) == std::llround(to * 1000);
+  std::snprintf(buf, sizeof buf, same_ms ? "t=%.6f-%.6f s" : "t=%.3f-%.3f s", from, to);
+  return buf;
+}
+
+std::string value_name(const KeyOps& k, int32_t v) {
+  return v == detail::kAbsent ? "absent" : k.names[v];
+}
+
+// "1", "1 and 4", "1, 3 and 4".
+std::string join_values(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) s += i + 1 == v.size() ? " and " : ", ";
+    s += v[i];
+  }
+  return s;
+}
+
+// One sentence for a person: what the stuck op saw or required, and the only
+// values the register could hold when it took effect (the prefix's state and
+// whatever the ops concurrent with it wrote).
+std::string why_sentence(const std::vector<Event>& h, const KeyOps& k,
+                         const detail::SearchResult& r, size_t stuck,
+                         const std::vector<size_t>& window, const std::vector<bool>& in_prefix) {
+  const Op& b = k.ops[stuck];
+  auto concurrent = [&](const Op& o) {
+    return o.invoke < b.complete && (!o.ok || o.complete > b.invoke);
+  };
+  auto written = [](const Op& o) { return o.f == Fn::kWrite ? o.a : o.b; };
+  // The register's value where the prefix first reaches an op concurrent with
+  // b (a valid cut: the prefix is a legal order), then anything written after
+  // that cut or by the concurrent ops left out of the prefix.
+  int32_t before = detail::kAbsent;
+  size_t cut = 0;
+  for (; cut < r.prefix.size() && !concurrent(k.ops[r.prefix[cut]]); ++cut)
+    if (k.ops[r.prefix[cut]].f != Fn::kRead) before = written(k.ops[r.prefix[cut]]);
+  std::vector<int32_t> could{before};
+  auto add = [&](int32_t v) {
+    if (std::find(could.begin(), could.end(), v) == could.end()) could.push_back(v);
+  };
+  for (size_t p = cut; p < r.prefix.size(); ++p)
+    if (k.ops[r.prefix[p]].f != Fn::kRead) add(written(k.ops[r.prefix[p]]));
+  for (size_t i : window)
+    if (i != stuck && !in_prefix[i] && k.ops[i].f != Fn::kRead && concurrent(k.ops[i]))
+      add(written(k.ops[i]));
+  std::vector<std::string> names;
+  for (int32_t v : could) names.push_back(value_name(k, v));
+  // Built by appends: GCC 12 warns falsely (-Wrestrict) on "literal" + string.
+  std::string who = "process ";
+  who.append(std::to_string(h[b.invoke].process)).append(" ");
+  std::string when = interval_at(h, b);
+  std::string held = "the register could only hold ";
+  held.append(join_values(names))
+      .append(" (its value before the ops concurrent with it, and what those wrote)");
+  int32_t needed = b.a;
+  bool explained = std::find(could.begin(), could.end(), needed) == could.end();
+  std::string s = who;
+  if (b.f == Fn::kRead) {
+    s.append("read ").append(value_name(k, needed)).append(" at ").append(when).append(", but ");
+    if (explained && could.size() <= 4) {
+      if (before != detail::kAbsent)
+        return s.append("the only writes that could precede it wrote ")
+            .append(join_values(names))
+            .append(".");
+      if (could.size() == 1) return s.append("no write of the key could precede it.");
+      names.erase(names.begin());
+      return s
+          .append(
+              "the key was absent until then and the only writes that could precede it "
+              "wrote ")
+          .append(join_values(names))
+          .append(".");
+    }
+  } else if (b.f == Fn::kCas) {
+    s.append("cas ").append(value_name(k, b.a)).append("->").append(value_name(k, b.b));
+    s.append(" succeeded at ").append(when).append(", but ");
+  } else {
+    return s.append("write ")
+        .append(value_name(k, b.a))
+        .append(" at ")
+        .append(when)
+        .append(
+            " cannot be placed: every order of the ops before and beside it breaks an earlier read "
+            "or cas.");
+  }
+  if (explained) return s.append(held).append(".");
+  return s.append("no order of the ops concurrent with it leaves the register at ")
+      .append(value_name(k, needed))
+      .append(" at that moment while keeping every earlier read and cas true.");
+}
+
 // Explains a violation from the deepest partial linearization the search
 // reached: the first acknowledged op that could not follow it, and every op
 // concurrent with that one (the only ops whose order could have been changed).
@@ -211,6 +310,11 @@ void explain(const std::vector<Event>& h, const KeyOps& k, const detail::SearchR
   s.pop_back();  // no trailing newline, like the other explanations
   std::sort(events.begin(), events.end());
   for (size_t e : events) report->window.push_back(h[e]);
+
+  for (int32_t i : r.prefix) report->prefix.push_back(k.ops[i].invoke);
+  report->stuck = b.invoke;
+  for (size_t i : window) report->window_ops.push_back(k.ops[i].invoke);
+  report->why = why_sentence(h, k, r, stuck, window, in_prefix);
 }
 
 KeyReport check_key(const std::vector<Event>& h, const KeyOps& k, Clock::time_point deadline) {

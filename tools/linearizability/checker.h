@@ -32,6 +32,15 @@ struct KeyReport {
   // of operations that cannot be linearized (one op per line).
   std::string explanation;
   std::vector<Event> window;  // the events of that window (invokes + completions)
+
+  // The same violation in structured form, for pictures (the HTML report).
+  // Ops are named by the history index of their invoke event. Filled only
+  // for an invalid key, after the search, so it costs the search nothing.
+  std::vector<size_t> prefix;      // longest linearizable prefix, in linearization order
+  size_t stuck = kNoOp;            // the acknowledged op that cannot follow that prefix
+  std::vector<size_t> window_ops;  // the window's ops, by invoke time
+  std::string why;                 // one sentence: why `stuck` cannot be placed
+  static constexpr size_t kNoOp = static_cast<size_t>(-1);
 };
 
 struct CheckReport {

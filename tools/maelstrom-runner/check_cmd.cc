@@ -6,9 +6,37 @@
 #include <sstream>
 
 #include "linearizability/checker.h"
+#include "report.h"
 #include "results.h"
 
 namespace runner {
+
+namespace {
+
+bool write_check_report(const CheckCmdOptions& opts, const std::vector<lin::Event>& events,
+                        const lin::CheckReport& report, size_t skipped) {
+  ReportInput in;
+  in.title = opts.file;
+  in.history = &events;
+  in.check = &report;
+  in.time_base_ns = events.empty() ? 0 : events.front().time;
+  size_t invalid = 0;
+  for (const auto& k : report.keys) invalid += k.verdict == lin::Verdict::kInvalid;
+  in.summary = {
+      fmt::format("History file {}: {} events{}.", opts.file, events.size(),
+                  skipped ? fmt::format(" ({} nemesis lines skipped)", skipped) : ""),
+      fmt::format("Linearizability: {} ({} keys, {} invalid; checked in {:.3f} s).",
+                  lin::to_string(report.verdict), report.keys.size(), invalid, report.seconds)};
+  std::string error;
+  if (!write_report(opts.html, in, &error)) {
+    fmt::print(stderr, "error: {}\n", error);
+    return false;
+  }
+  fmt::print("report: {}\n", opts.html);
+  return true;
+}
+
+}  // namespace
 
 int run_check(const CheckCmdOptions& opts) {
   std::ifstream in(opts.file);
@@ -49,6 +77,7 @@ int run_check(const CheckCmdOptions& opts) {
              events->size(), skipped ? fmt::format(" ({} nemesis lines skipped)", skipped) : "",
              report.keys.size(), invalid, unknown, report.seconds);
   fmt::print("{}", violations_text(report, 5));
+  if (!opts.html.empty() && !write_check_report(opts, *events, report, skipped)) return 2;
   fmt::print("verdict: {}\n", lin::to_string(report.verdict));
   return exit_code(report.verdict);
 }

@@ -280,6 +280,8 @@ std::optional<Options> test_cli(const std::vector<std::string>& args, std::strin
   num("--final-timeout", &o.final_timeout_s, true, false, "budget for the final reads");
   num("--check-budget", &o.check_budget_s, true, false, "linearizability checker time budget");
 
+  add_net_options(app, &o.net, &fail);
+
   if (help_out) {
     *help_out = app.help();
     return std::nullopt;
@@ -343,6 +345,7 @@ std::optional<Options> test_cli(const std::vector<std::string>& args, std::strin
         o.concurrency, 2 * n, 2 * n);
     return std::nullopt;
   }
+  if (!validate_net_options(o, error)) return std::nullopt;
   if (!o.seed_given) o.seed = std::random_device{}();
   return o;
 }
@@ -372,6 +375,8 @@ void add_check_options(CLI::App& app, CheckCmdOptions* o, std::string* fail) {
          "checker time budget in seconds")
       ->type_name("S")
       ->default_str(raftkv::cli::number_text(o->budget_s));
+  app.add_option("--html", o->html, "also write an HTML report (timeline, anomalies) to this file")
+      ->type_name("OUT.html");
 }
 
 }  // namespace
@@ -415,7 +420,8 @@ std::string usage() {
   add_check_options(check, &c, &fail);
   return "Usage:\n"
          "  maelstrom-runner test -w lin-kv --bin PATH [options] [-- ARGS passed to every node]\n"
-         "  maelstrom-runner check [--budget S] FILE.jsonl\n"
+         "  maelstrom-runner check [--budget S] [--html OUT.html] FILE.jsonl\n"
+         "  maelstrom-runner serve [--store DIR] [--port 8080] [--bind 127.0.0.1]\n"
          "  maelstrom-runner --help\n\n" +
          test_help + "\n" + check.help() +
          "\nExit status: 0 valid, 1 invalid, 2 unknown or error.\n";

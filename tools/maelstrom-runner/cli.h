@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "net_options.h"
+
 namespace runner {
 
 enum class LatencyDist { kConstant, kUniform, kExponential };
@@ -42,11 +44,13 @@ struct Options {
   double final_timeout_s = 30;           // budget for the final reads
   double check_budget_s = 60;            // checker wall-clock budget
   bool plots = true;
+  NetOptions net;  // --net netns and its options
 };
 
 struct CheckCmdOptions {
   std::string file;
   double budget_s = 60;
+  std::string html;  // --html OUT.html: also write the anomaly report there
 };
 
 // Parses `test` arguments (after the subcommand). On error returns nullopt and

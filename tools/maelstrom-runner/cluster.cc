@@ -23,14 +23,15 @@ namespace fs = std::filesystem;
 constexpr int64_t kInitTimeout = 10 * kSec;
 
 Cluster::Cluster(EventLoop& loop, Network& net, Problems& problems, const Options& opts,
-                 const std::string& run_dir, int* next_client)
+                 const std::string& run_dir, int* next_client, ClusterHooks hooks)
     : loop_(loop),
       net_(net),
       problems_(problems),
       opts_(opts),
       next_client_(next_client),
       ids_(opts.nodes),
-      run_dir_(run_dir) {
+      run_dir_(run_dir),
+      hooks_(std::move(hooks)) {
   fs::create_directories(run_dir + "/node-logs");
   for (const auto& id : ids_) {
     NodeSpec spec;
@@ -41,6 +42,7 @@ Cluster::Cluster(EventLoop& loop, Network& net, Problems& problems, const Option
     spec.log_path = run_dir + "/node-logs/" + id + ".log";
     spec.echo_stderr = opts.log_stderr;
     fs::create_directories(spec.dir);
+    if (hooks_.customize) hooks_.customize(spec, procs_.size());
     procs_.push_back(std::make_unique<NodeProcess>(
         loop, spec,
         [this](const std::string& node, std::string line) {
@@ -224,6 +226,7 @@ bool Cluster::start_all(std::string* error) {
 }
 
 void Cluster::send_init(const std::string& node, bool restart) {
+  if (!hooks_.maelstrom_init) return;
   auto client = std::make_unique<Client>(loop_, net_, fmt::format("c{}", (*next_client_)++));
   raftkv::maelstrom::Json body;
   body["type"] = "init";
@@ -295,9 +298,11 @@ void Cluster::resume(const std::string& node) {
   proc(node).resume();
 }
 void Cluster::partition(const Grudge& grudge) {
+  if (hooks_.partition) return hooks_.partition(grudge);
   net_.set_grudge(grudge);
 }
 void Cluster::heal_partition() {
+  if (hooks_.heal) return hooks_.heal();
   net_.heal();
 }
 

@@ -2,6 +2,7 @@
 // fault operations the nemesis uses.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -16,10 +17,20 @@
 
 namespace runner {
 
+// How a cluster that is not a Maelstrom one (--net netns) differs: each
+// node's command line and namespace, no init handshake, partitions made
+// elsewhere (nftables) instead of in the simulated network.
+struct ClusterHooks {
+  std::function<void(NodeSpec& spec, size_t index)> customize;
+  bool maelstrom_init = true;
+  std::function<void(const Grudge&)> partition;
+  std::function<void()> heal;
+};
+
 class Cluster : public ClusterControl {
  public:
   Cluster(EventLoop& loop, Network& net, Problems& problems, const Options& opts,
-          const std::string& run_dir, int* next_client);
+          const std::string& run_dir, int* next_client, ClusterHooks hooks = {});
   ~Cluster() override;
 
   bool start_all(std::string* error);
@@ -78,6 +89,7 @@ class Cluster : public ClusterControl {
   int64_t node_cuts_ = 0, torn_bytes_ = 0, dropped_bytes_ = 0, cut_errors_ = 0;
   std::map<std::string, int64_t> restarts_after_cut_;
   std::set<std::string> cut_down_;  // cut and not yet restarted
+  ClusterHooks hooks_;
 };
 
 }  // namespace runner

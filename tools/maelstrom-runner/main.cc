@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "process.h"
 #include "runner.h"
+#include "serve.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -50,6 +51,16 @@ int main(int argc, char** argv) {
     }
     return runner::run_check(*opts);
   }
-  fmt::print(stderr, "maelstrom-runner: unknown command '{}' (test, check or --help)\n", cmd);
+  if (cmd == "serve") {
+    auto opts = runner::parse_serve_args(args, &error);
+    if (!opts) {
+      fmt::print(stderr, "maelstrom-runner serve: {}\nRun maelstrom-runner --help for usage.\n",
+                 error);
+      return 2;
+    }
+    return runner::run_serve(*opts);
+  }
+  fmt::print(stderr, "maelstrom-runner: unknown command '{}' (test, check, serve or --help)\n",
+             cmd);
   return 2;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "clock.h"
+#include "messages_log.h"
 #include "process.h"
 
 namespace runner {
@@ -37,7 +38,17 @@ void Network::on_node_line(const std::string& node, std::string line) {
 }
 
 void Network::send(Message m) {
+  if (client_transport_) {
+    ++stats_.client_sent;
+    client_transport_(std::move(m));
+    return;
+  }
   route(std::move(m));
+}
+
+void Network::deliver_reply(const Message& m) {
+  ++stats_.client_sent;
+  deliver(m);
 }
 
 int64_t Network::sample_latency_ns() {
@@ -74,9 +85,10 @@ void Network::route(Message m) {
   } else {
     ++stats_.server_sent;
   }
-  int64_t deadline = mono_ns() + (client_traffic ? 0 : sample_latency_ns());
+  int64_t sent = mono_ns();
+  int64_t deadline = sent + (client_traffic ? 0 : sample_latency_ns());
   std::string dest = m.dest;
-  queues_[dest].push(Envelope{deadline, next_seq_++, std::move(m)});
+  queues_[dest].push(Envelope{deadline, next_seq_++, std::move(m), sent});
   loop_.at(deadline, [this, dest] { deliver_due(dest); });
 }
 
@@ -85,29 +97,37 @@ void Network::deliver_due(const std::string& dest) {
   int64_t now = mono_ns();
   while (!q.empty() && q.top().deadline <= now) {
     Message m = q.top().msg;
+    int64_t sent = q.top().sent;
     q.pop();
-    deliver(m);
+    deliver(m, sent);
   }
 }
 
-void Network::deliver(const Message& m) {
+void Network::deliver(const Message& m, int64_t sent) {
+  auto log = [&](MessageFate fate) {
+    if (messages_log_) messages_log_->record(m, sent, mono_ns(), fate);
+  };
   auto c = clients_.find(m.dest);
   if (c != clients_.end()) {
     ++stats_.delivered;
+    log(MessageFate::kDelivered);
     c->second(m);
     return;
   }
   auto g = grudge_.find(m.dest);
   if (g != grudge_.end() && g->second.count(m.src)) {
     ++stats_.dropped_partition;
+    log(MessageFate::kPartitioned);
     return;
   }
   NodeProcess* node = nodes_.at(m.dest);
   if (!node->running()) {
     ++stats_.dropped_down;
+    log(MessageFate::kDown);
     return;
   }
   ++stats_.delivered;
+  log(MessageFate::kDelivered);
   // Maelstrom stamps every delivered message with a network-wide id.
   std::string body = raftkv::maelstrom::serialize(m);
   node->send_line(fmt::format("{{\"id\":{},{}", next_id_++, std::string_view(body).substr(1)));

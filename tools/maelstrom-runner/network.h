@@ -21,6 +21,7 @@
 namespace runner {
 
 class NodeProcess;
+class MessagesLog;
 
 using raftkv::maelstrom::Message;
 
@@ -54,13 +55,24 @@ class Network {
   }
   void heal() { grudge_.clear(); }
 
+  // --net netns: client requests go to this transport instead of the
+  // simulated network, which gets the replies back through deliver_reply().
+  void set_client_transport(std::function<void(Message)> transport) {
+    client_transport_ = std::move(transport);
+  }
+  void deliver_reply(const Message& m);
+
   const NetStats& stats() const { return stats_; }
+  // Every message's fate (delivered, or dropped and why) goes to this log, for
+  // the report's message diagram. Optional; not owned.
+  void set_messages_log(MessagesLog* log) { messages_log_ = log; }
 
  private:
   struct Envelope {
     int64_t deadline;
     uint64_t seq;
     Message msg;
+    int64_t sent = 0;
   };
   struct Later {
     bool operator()(const Envelope& a, const Envelope& b) const {
@@ -71,7 +83,7 @@ class Network {
   void route(Message m);
   int64_t sample_latency_ns();
   void deliver_due(const std::string& dest);
-  void deliver(const Message& m);
+  void deliver(const Message& m, int64_t sent);
 
   EventLoop& loop_;
   std::mt19937_64& rng_;
@@ -85,6 +97,8 @@ class Network {
   uint64_t next_seq_ = 0;
   int64_t next_id_ = 0;
   NetStats stats_;
+  std::function<void(Message)> client_transport_;
+  MessagesLog* messages_log_ = nullptr;
 };
 
 }  // namespace runner

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -123,8 +124,16 @@ bool NodeProcess::start(std::string* error) {
     signal(SIGPIPE, SIG_DFL);
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) signal(sig, SIG_DFL);
     dup2(in[0], 0);
-    dup2(out[1], 1);
+    dup2(spec_.stdout_to_log ? err[1] : out[1], 1);
     dup2(err[1], 2);
+    if (!spec_.netns.empty()) {
+      int ns = open(spec_.netns.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || setns(ns, CLONE_NEWNET) != 0) {
+        const char msg[] = "maelstrom-runner: cannot enter the node's network namespace\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        _exit(127);
+      }
+    }
     if (chdir(spec_.dir.c_str()) != 0) {
       const char msg[] = "maelstrom-runner: chdir to node directory failed\n";
       (void)!write(2, msg, sizeof msg - 1);

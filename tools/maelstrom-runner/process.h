@@ -22,6 +22,10 @@ struct NodeSpec {
   std::string dir;       // working directory, kept across restarts
   std::string log_path;  // stderr goes here (appended)
   bool echo_stderr = false;
+  // --net netns: the network namespace file (/run/netns/...) the process
+  // runs in, and its stdout goes to the log like stderr (it speaks TCP).
+  std::string netns;
+  bool stdout_to_log = false;
 };
 
 class NodeProcess {

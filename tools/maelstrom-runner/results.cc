@@ -261,6 +261,7 @@ void write_results_json(const std::string& path, const Options& opts, const RunR
 
   j["options"] = options_json(opts);
   if (!r.power.is_null()) j["power"] = nlohmann::ordered_json::parse(r.power.dump());
+  if (!r.net.is_null()) j["net"] = nlohmann::ordered_json::parse(r.net.dump());
   std::ofstream(path) << j.dump(2) << '\n';
 }
 

@@ -42,6 +42,7 @@ struct RunResult {
   int64_t final_unread = 0;
   Resources resources;
   nlohmann::json power;  // --nemesis power counters (Cluster::power_summary), or null
+  nlohmann::json net;    // --net netns: connections, partitions, faults (NetnsMode::summary)
 };
 
 lin::Verdict overall_verdict(const RunResult& r);

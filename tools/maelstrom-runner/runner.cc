@@ -10,7 +10,10 @@
 #include "clock.h"
 #include "cluster.h"
 #include "final_reads.h"
+#include "netns_mode.h"
+#include "messages_log.h"
 #include "plots.h"
+#include "report.h"
 #include "results.h"
 #include "workload.h"
 
@@ -75,6 +78,17 @@ class Progress {
   int64_t last_ = 0;
 };
 
+// messages.jsonl and index.html; a failure is a warning: the run's verdict stands.
+void write_report_files(const std::string& run_dir, const lin::CheckReport& check,
+                        const HistoryLog& history, const MessagesLog& messages,
+                        const Options& opts) {
+  if (!messages.write_jsonl(run_dir + "/messages.jsonl", -history.rel(0)))
+    fmt::print(stderr, "warning: cannot write {}/messages.jsonl\n", run_dir);
+  std::string error;
+  if (!write_run_report(run_dir, check, history, &messages, opts.nodes, opts.concurrency, &error))
+    fmt::print(stderr, "warning: no HTML report: {}\n", error);
+}
+
 int run_one(const Options& opts, uint64_t seed) {
   std::string run_dir = make_run_dir(opts);
   fmt::print(stderr, "maelstrom-runner: {} nodes, concurrency {}, seed {}, results in {}\n",
@@ -87,8 +101,22 @@ int run_one(const Options& opts, uint64_t seed) {
   EventLoop loop;
   Problems problems;
   Network net(loop, net_rng, opts.latency_ms, opts.latency_dist, problems);
+  // --net netns: declared before the cluster, so its namespaces outlive the
+  // servers inside them.
+  std::unique_ptr<NetnsMode> netns;
+  if (opts.net.mode == NetMode::kNetns) {
+    netns = std::make_unique<NetnsMode>(loop, net, problems, opts, seed);
+    std::string why;
+    if (!netns->setup(&why)) {
+      fmt::print(stderr, "error: --net netns: {}\n", why);
+      return 2;
+    }
+  }
+  MessagesLog messages;  // for the report's message diagram
+  net.set_messages_log(&messages);
   int next_client = opts.concurrency;  // c0..c(C-1) are the workers
-  Cluster cluster(loop, net, problems, opts, run_dir, &next_client);
+  Cluster cluster(loop, net, problems, opts, run_dir, &next_client,
+                  netns ? netns->cluster_hooks() : ClusterHooks{});
   auto procs = cluster.processes();
   loop.add_tick([&procs] { reap_children(procs); });
 
@@ -107,6 +135,7 @@ int run_one(const Options& opts, uint64_t seed) {
   std::string error;
   if (!cluster.start_all(&error)) return fail_setup(error);
   if (!cluster.init_all(&error)) return fail_setup(error);
+  if (netns && !netns->wait_ready(&error)) return fail_setup(error);
 
   int64_t t0 = mono_ns();
   HistoryLog history(t0, run_dir);
@@ -156,6 +185,11 @@ int run_one(const Options& opts, uint64_t seed) {
   progress.done();
   cluster.stop_all();
   history.flush();
+  if (netns) {
+    netns->teardown();
+    r.net = netns->summary(history);
+    fmt::print(stderr, "net: {}\n", r.net.dump());
+  }
   res.exit = sample_cpu(cluster, opts.cpu_pids);
   for (const NodeProcess* n : cluster.processes()) {
     res.node_starts.push_back(n->starts());
@@ -183,6 +217,7 @@ int run_one(const Options& opts, uint64_t seed) {
     if (!write_plots(run_dir, history, opts.time_limit_s, &warning))
       fmt::print(stderr, "warning: {}\n", warning);
   }
+  write_report_files(run_dir, r.check, history, messages, opts);
   fmt::print("{}", summary_text(r, problems));
   fmt::print("results: {}\n", run_dir);
   const char* word = r.verdict == lin::Verdict::kValid ? "Everything looks good! ヽ(‘ー`)ノ"
