@@ -351,7 +351,9 @@ int Server::run() {
       peers_->flush();
       write_dirty_clients();
       after_turn(t);
-      if (g_stop.load() && !draining_) begin_drain(t);
+      // now(), not t: this turn's work may have taken long, and --drain-ms
+      // counts from when the stop is seen.
+      if (g_stop.load() && !draining_) begin_drain(now());
       if (draining_ && (drained() || t >= drain_deadline_)) break;
     }
     kv_store_->sync();
