@@ -59,6 +59,14 @@ class RedisSession {
   std::string take_output();
   // After QUIT or a protocol error: close once the output is written.
   bool closing() const { return closing_; }
+  // The client shut down its writing side: it sends nothing more but is
+  // owed the answers to what it sent (as Redis does), then the connection
+  // closes.
+  void end_of_input() {
+    stopped_ = true;
+    input_ended_ = true;
+  }
+  bool finished() const { return closing_ || (input_ended_ && slots_.empty()); }
   // Commands read but not yet answered (for read backpressure).
   size_t unanswered() const { return slots_.size(); }
   uint64_t id() const { return id_; }
@@ -95,6 +103,7 @@ class RedisSession {
   bool pumping_ = false;
   bool stopped_ = false;  // QUIT or a protocol error: read nothing more
   bool closing_ = false;
+  bool input_ended_ = false;
 };
 
 }  // namespace raftkv::serve

@@ -84,6 +84,12 @@ Server::Server(ServeOptions options) : opts_(std::move(options)), fsync_seconds_
   };
   cb.on_data = [this](net::ConnId id, std::string_view bytes) { on_client_data(id, bytes); };
   cb.on_close = [this](net::ConnId id) { sessions_.erase(id); };
+  cb.on_read_closed = [this](net::ConnId id) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    it->second->end_of_input();
+    dirty_.push_back(id);  // closes at once if nothing is owed
+  };
   net::TcpServerOptions so;
   so.log = [this](std::string_view line) { log(LogLevel::kWarn, line); };
   clients_ = std::make_unique<net::TcpServer>(loop_, cb, so);
@@ -156,7 +162,7 @@ void Server::write_client(net::ConnId id) {
   RedisSession& s = *it->second;
   std::string out = s.take_output();
   if (!out.empty()) clients_->send(id, out);
-  if (s.closing()) {
+  if (s.finished()) {
     clients_->close_after_flush(id);
     return;
   }

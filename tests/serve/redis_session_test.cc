@@ -162,5 +162,16 @@ TEST_F(SessionTest, ALateOrDuplicateAnswerIsIgnored) {
   EXPECT_EQ(session_.take_output(), "");
 }
 
+TEST_F(SessionTest, AHalfClosedClientIsAnsweredBeforeTheConnectionCloses) {
+  session_.feed(command({"SET", "k", "v"}) + command({"PING"}));
+  session_.end_of_input();
+  EXPECT_FALSE(session_.finished());  // the SET is still owed
+  session_.feed(command({"SET", "late", "x"}));
+  EXPECT_EQ(host_.submitted.size(), 1u);  // nothing after EOF is read
+  session_.on_reply(host_.submitted[0].seq, ok(std::nullopt, 1));
+  EXPECT_EQ(session_.take_output(), "+OK\r\n+PONG\r\n");
+  EXPECT_TRUE(session_.finished());
+}
+
 }  // namespace
 }  // namespace raftkv::serve
