@@ -149,7 +149,9 @@ std::vector<std::string> summarize_results(const json& r) {
                   "pairs never read.",
                   r.value("nemesis", json::array()).size(), num(r, {"final-reads", "ok"}),
                   num(r, {"final-reads", "reads"}), num(r, {"final-reads", "unread"})));
-  for (const auto& [kind, p] : r.value("problems", json::object()).items())
+  // A named copy: items() of a temporary would dangle inside the loop.
+  const json problems = r.value("problems", json::object());
+  for (const auto& [kind, p] : problems.items())
     out.push_back(fmt::format("Problem {}: {} times.", kind, num(p, {"count"})));
   return out;
 }
