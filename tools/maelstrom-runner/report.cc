@@ -13,10 +13,6 @@
 #include "report_assets.h"
 
 namespace runner {
-namespace {
-
-namespace fs = std::filesystem;
-using nlohmann::json;
 
 std::string html_escape(const std::string& s) {
   std::string out;
@@ -41,6 +37,11 @@ std::string html_escape(const std::string& s) {
   }
   return out;
 }
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
 
 std::string base64(const std::string& in) {
   static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -35,6 +35,9 @@ struct ReportInput {
 constexpr size_t kMaxEmbeddedMessages = 40'000;
 
 // Returns false and sets *error if the file cannot be written.
+// Text made safe inside HTML elements and attribute values.
+std::string html_escape(const std::string& s);
+
 bool write_report(const std::string& path, const ReportInput& in, std::string* error);
 
 // Builds the data object the report's script draws from (exposed for tests).

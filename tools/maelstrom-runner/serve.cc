@@ -15,28 +15,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "report.h"
+
 namespace runner {
 namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '"')
-      out += "&quot;";
-    else
-      out += c;
-  }
-  return out;
-}
 
 // Percent-encodes a path for an href (keeps '/').
 std::string url_path(const std::string& s) {
@@ -130,7 +115,7 @@ std::string dir_listing_html(const fs::path& dir, const std::string& rel) {
   std::string h = fmt::format(
       "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>{1}</style>"
       "</head><body><p><a href=\"/\">all runs</a></p><h1>{0}</h1><table>",
-      escape(rel), kStyle);
+      html_escape(rel), kStyle);
   std::vector<fs::directory_entry> entries;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) entries.push_back(e);
@@ -140,7 +125,7 @@ std::string dir_listing_html(const fs::path& dir, const std::string& rel) {
     std::error_code ec2;
     auto size = e.is_regular_file() ? e.file_size(ec2) : 0;
     h += fmt::format("<tr><td><a href=\"{}\">{}</a></td><td>{}</td></tr>",
-                     url_path(fmt::format("/{}{}", rel, name)), escape(name),
+                     url_path(fmt::format("/{}{}", rel, name)), html_escape(name),
                      e.is_regular_file() ? fmt::format("{} bytes", size) : "");
   }
   return h + "</table></body></html>\n";
@@ -244,7 +229,7 @@ std::string store_index_html(const std::string& store) {
       "<style>{}</style></head><body><h1>Runs in {}</h1><table><tr><th>date</th><th>workload</th>"
       "<th>nodes</th><th>nemesis</th><th>verdict</th><th>ops</th><th>ok/s</th><th>report</th>"
       "<th>files</th></tr>\n",
-      kStyle, escape(store));
+      kStyle, html_escape(store));
   auto runs = list_runs(store);
   for (const Run& r : runs) {
     const json& res = r.results;
@@ -260,8 +245,9 @@ std::string store_index_html(const std::string& store) {
     h += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td>"
         "<td>{}</td><td>{}</td><td><a href=\"{}\">files</a></td></tr>\n",
-        escape(run_date(r.name)), escape(r.workload), opts.value("nodes", json::array()).size(),
-        escape(nemesis.empty() ? "none" : nemesis), verdict, verdict,
+        html_escape(run_date(r.name)), html_escape(r.workload),
+        opts.value("nodes", json::array()).size(), html_escape(nemesis.empty() ? "none" : nemesis),
+        verdict, verdict,
         res.is_object()
             ? fmt_number(res.value("stats", json::object()).value("ops", json()), "{:.0f}")
             : "",
