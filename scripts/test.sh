@@ -18,17 +18,19 @@ echo "== Release build and all tests" >&2
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
+  # serve mode's multi-process tests (serve.*) run in the Release pass only.
   echo "== ASan+UBSan: unit, simulation and single-process end-to-end tests" >&2
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DRAFTKV_SANITIZE=address,undefined -DRAFTKV_WITH_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs" --target raftkv maelstrom_test kv_test storage_test \
     kv_store_crash_writer storage_contract_test contract_crash_child raft_test \
     raft_interaction_test sim_test linearizability_test e2e_test e2e_memory_test durability_test \
-    resp_test resp_redis_tools_test wire_test net_test serve_unit_test serve_test
+    resp_test resp_redis_tools_test wire_test net_test serve_unit_test
   RAFTKV_SIM_SEEDS_PER_CASE=8 \
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j "$jobs" \
     -L '^(maelstrom|kv|storage|raft|sim|linearizability|e2e|durability|resp|wire|net|serve)$' \
+    -E '^serve[._]' \
     -LE '^(slow|runner|cluster|etcd-adapter)$'
 
   echo "== TSan: the checker's worker pool" >&2
