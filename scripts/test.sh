@@ -5,7 +5,7 @@
 # (the one multi-threaded component) with TSan, and runs them again. The
 # multi-process suites (runner, cluster, crash) run in the Release build.
 # Last, each libFuzzer target replays its corpus and fuzzes for
-# FUZZ_SECONDS (45) seconds (scripts/fuzz.sh).
+# FUZZ_SECONDS (20) seconds (scripts/fuzz.sh).
 #   SKIP_SANITIZERS=1 scripts/test.sh   # Release pass only
 #   SKIP_FUZZ=1 scripts/test.sh         # no fuzzing stage
 set -euo pipefail
@@ -46,7 +46,7 @@ echo "== Durability: no-fsync variant passes kill -9 but is caught by power cuts
 tests/durability/nofsync-check.sh --build-dir build
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== libFuzzer: codec, raft codec, whole node, RESP parsers (${FUZZ_SECONDS:-45} s each)" >&2
-  ./scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-45}"
+  echo "== libFuzzer: codec, raft codec, whole node, RESP parsers (${FUZZ_SECONDS:-20} s each)" >&2
+  ./scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-20}"
 fi
 echo "== all tests passed" >&2
