@@ -22,6 +22,9 @@ inline void put_field(std::string& out, std::string_view s) {
 inline bool get_field(std::string_view in, size_t* pos, std::string* out) {
   size_t colon = in.find(':', *pos);
   if (colon == std::string_view::npos || colon == *pos) return false;
+  // One spelling per length ("0", "5", never "05"): an encoding that decodes
+  // must re-encode to the same bytes.
+  if (colon - *pos > 1 && in[*pos] == '0') return false;
   size_t n = 0;
   auto [p, ec] = std::from_chars(in.data() + *pos, in.data() + colon, n);
   if (ec != std::errc() || p != in.data() + colon) return false;

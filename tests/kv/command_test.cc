@@ -99,6 +99,8 @@ TEST(Command, RejectsGarbage) {
       "d0",                           // delete: no keys
       "d11:a",                        // delete: bad flag
       "e01:a1:",                      // exists: truncated key
+      "w001:k0:0:",                   // a length with a leading zero (not canonical)
+      "d000:",                        // ... even for an empty field
   };
   for (const std::string& b : bad) {
     EXPECT_FALSE(decode(b)) << b;
