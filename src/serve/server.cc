@@ -40,6 +40,12 @@ std::vector<double> fsync_buckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2};
 }
 
+// Group commit at work: log entries made durable per fsync, so far.
+double entries_per_fsync(const storage::LogStorage& log) {
+  uint64_t syncs = log.syncs();
+  return syncs == 0 ? 0.0 : static_cast<double>(log.synced_entries()) / static_cast<double>(syncs);
+}
+
 }  // namespace
 
 void request_stop() {
@@ -209,9 +215,7 @@ std::vector<std::string> Server::members() const {
 void Server::append_info(std::string& out, const resp::Info& info) {
   const raft::Raft& r = core_->raft();
   uint64_t syncs = log_store_->syncs();
-  double per_sync =
-      syncs == 0 ? 0.0
-                 : static_cast<double>(log_store_->synced_entries()) / static_cast<double>(syncs);
+  double per_sync = entries_per_fsync(*log_store_);
   std::string members;
   for (const auto& [id, a] : opts_.peers) {
     if (!members.empty()) members += ',';
@@ -255,9 +259,8 @@ std::string Server::render_metrics() {
   render_metric(out, "raftkv_fsynced_entries_total", "counter",
                 "Log entries made durable (entries per fsync = this / raftkv_fsyncs_total).",
                 log_store_->synced_entries());
-  uint64_t syncs = log_store_->syncs();
   render_metric(out, "raftkv_entries_per_fsync", "gauge", "Mean log entries per fsync so far.",
-                syncs == 0 ? 0.0 : double(log_store_->synced_entries()) / double(syncs));
+                entries_per_fsync(*log_store_));
   render_metric(out, "raftkv_term", "gauge", "Current Raft term.", r.term());
   render_metric(out, "raftkv_is_leader", "gauge", "1 when this server is the leader.",
                 r.role() == raft::Role::kLeader ? 1 : 0);
