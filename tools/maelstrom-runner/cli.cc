@@ -184,22 +184,42 @@ std::optional<Options> test_cli(const std::vector<std::string>& args, std::strin
             return bad("--latency-dist must be constant, uniform or exponential");
           return true;
         });
-  value("--nemesis", "LIST", "none",
-        "comma-separated: partition, kill, pause, power (power: each node's data dir on its own "
-        "lossyfs mount; a cut drops unsynced data)",
-        [&](const std::string& v) {
-          o.nemesis.clear();
-          for (const auto& f : split(v, ',')) {
-            if (f.empty() || f == "none") continue;
-            if (f != "partition" && f != "kill" && f != "pause" && f != "power")
-              return bad(fmt::format(
-                  "unknown nemesis '{}': expected partition, kill, pause, power or none", f));
-            o.nemesis.insert(f);
-          }
-          return true;
-        });
+  value(
+      "--nemesis", "LIST", "none",
+      "comma-separated: partition, kill, pause, power, member (power: each node's data dir on "
+      "its own lossyfs mount; a cut drops unsynced data. member: remove a voter, re-add a "
+      "node as a wiped replacement, or move leadership)",
+      [&](const std::string& v) {
+        o.nemesis.clear();
+        for (const auto& f : split(v, ',')) {
+          if (f.empty() || f == "none") continue;
+          if (f != "partition" && f != "kill" && f != "pause" && f != "power" && f != "member")
+            return bad(fmt::format(
+                "unknown nemesis '{}': expected partition, kill, pause, power, member or none", f));
+          o.nemesis.insert(f);
+        }
+        return true;
+      });
   num("--nemesis-interval", &o.nemesis_interval_s, true, false,
       "mean seconds between nemesis events");
+  std::optional<int64_t> initial_members;
+  value("--initial-members", "K", "node count",
+        "n1..nK (the first K nodes) start as the cluster; the others start with --join",
+        [&](const std::string& v) {
+          int64_t k;
+          if (!parse_int(v, &k) || k <= 0)
+            return bad(fmt::format("--initial-members must be a positive integer, got '{}'", v));
+          initial_members = k;
+          return true;
+        });
+  std::string member_plan;
+  value("--member-plan", "T:ACTION:NODE,...", "none",
+        "fixed membership changes: ACTION add | remove | transfer, NODE an id, or leader / any "
+        "(e.g. 10:add:n4,30:remove:leader)",
+        [&](const std::string& v) {
+          member_plan = v;
+          return true;
+        });
   value("--availability", "total|F", "off", "fail the run if the ok fraction is below F",
         [&](const std::string& v) {
           double d;
@@ -346,6 +366,25 @@ std::optional<Options> test_cli(const std::vector<std::string>& args, std::strin
     return std::nullopt;
   }
   if (!validate_net_options(o, error)) return std::nullopt;
+  if (initial_members) {
+    if (*initial_members > n) {
+      *error = fmt::format("--initial-members {} is more than the {} nodes", *initial_members, n);
+      return std::nullopt;
+    }
+    o.initial_members = static_cast<int>(*initial_members);
+  }
+  if (!member_plan.empty()) {
+    auto plan = parse_member_plan(member_plan, o.nodes, error);
+    if (!plan) return std::nullopt;
+    o.member_plan = *plan;
+  }
+  bool membership = o.nemesis.count("member") || !o.member_plan.empty() || initial_members;
+  if (membership && o.net.mode == NetMode::kNetns) {
+    *error =
+        "--nemesis member, --member-plan and --initial-members are not supported with --net netns "
+        "yet (use the default simulated network)";
+    return std::nullopt;
+  }
   if (!o.seed_given) o.seed = std::random_device{}();
   return o;
 }

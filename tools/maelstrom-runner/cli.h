@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "membership.h"
 #include "net_options.h"
 
 namespace runner {
@@ -26,7 +27,7 @@ struct Options {
   double rate = 5;  // total requests/s; 0 = closed loop
   int64_t latency_ms = 0;
   LatencyDist latency_dist = LatencyDist::kConstant;
-  std::set<std::string> nemesis;  // partition, kill, pause, power
+  std::set<std::string> nemesis;  // partition, kill, pause, power, member
   double nemesis_interval_s = 10;
   std::optional<double> availability;  // minimum ok fraction
   int test_count = 1;
@@ -44,6 +45,10 @@ struct Options {
   double final_timeout_s = 30;           // budget for the final reads
   double check_budget_s = 60;            // checker wall-clock budget
   bool plots = true;
+  // Membership: nodes n1..nK start as the cluster (0 = all), the others with
+  // --join; --member-plan's fixed schedule of changes.
+  int initial_members = 0;
+  std::vector<PlanStep> member_plan;
   NetOptions net;  // --net netns and its options
 };
 

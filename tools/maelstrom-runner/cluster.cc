@@ -22,6 +22,26 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kInitTimeout = 10 * kSec;
 
+namespace {
+
+// --initial-members K < N: the first K nodes bootstrap as the cluster, the
+// others wait to be added. With K = N the nodes get no extra flags, so nodes
+// that know nothing of membership run as before.
+void append_membership_args(const Options& opts, const std::vector<std::string>& ids, size_t index,
+                            std::vector<std::string>* args) {
+  size_t k = static_cast<size_t>(opts.initial_members);
+  if (k == 0 || k >= ids.size()) return;
+  if (index >= k) {
+    args->push_back("--join");
+    return;
+  }
+  std::string members;
+  for (size_t i = 0; i < k; ++i) members += (i ? "," : "") + ids[i];
+  args->insert(args->end(), {"--initial-members", members});
+}
+
+}  // namespace
+
 Cluster::Cluster(EventLoop& loop, Network& net, Problems& problems, const Options& opts,
                  const std::string& run_dir, int* next_client, ClusterHooks hooks)
     : loop_(loop),
@@ -38,6 +58,7 @@ Cluster::Cluster(EventLoop& loop, Network& net, Problems& problems, const Option
     spec.id = id;
     spec.bin = opts.bin;
     spec.args = opts.args;
+    append_membership_args(opts, ids_, procs_.size(), &spec.args);
     spec.dir = fs::absolute(run_dir + "/nodes/" + id).string();
     spec.log_path = run_dir + "/node-logs/" + id + ".log";
     spec.echo_stderr = opts.log_stderr;
@@ -289,6 +310,40 @@ void Cluster::restart(const std::string& node) {
   }
   if (cut_down_.erase(node)) ++restarts_after_cut_[node];
   send_init(node, true);
+}
+
+bool Cluster::replace(const std::string& node, std::string* error) {
+  kill(node);
+  NodeProcess& p = proc(node);
+  // The working directory stays (it may be a lossyfs mount); its contents
+  // are the node's data.
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(p.spec().dir, ec)) {
+    fs::remove_all(entry.path(), ec);
+    if (ec) break;
+  }
+  if (ec) {
+    *error = fmt::format("cannot wipe {}: {}", p.spec().dir, ec.message());
+    return false;
+  }
+  // A new machine joins; it is not one of the bootstrap members.
+  std::vector<std::string> args;
+  const auto& old = p.spec().args;
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (old[i] == "--initial-members" && i + 1 < old.size()) {
+      ++i;
+      continue;
+    }
+    if (old[i] != "--join" && old[i].rfind("--initial-members=", 0) != 0) args.push_back(old[i]);
+  }
+  args.push_back("--join");
+  p.set_args(std::move(args));
+  restart(node);
+  if (!p.running()) {
+    *error = fmt::format("{} did not start again", node);
+    return false;
+  }
+  return true;
 }
 
 void Cluster::pause(const std::string& node) {

@@ -51,6 +51,7 @@ class Cluster : public ClusterControl {
   void partition(const Grudge& grudge) override;
   void heal_partition() override;
   void power_cut(const std::string& node, uint64_t seed) override;
+  bool replace(const std::string& node, std::string* error) override;
 
   // --nemesis power: each node's working directory is its own lossyfs mount
   // (tools/lossyfs). Counters of the power cuts for results.json; null when

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "clock.h"
+#include "member_nemesis.h"
 
 namespace runner {
 namespace {
@@ -110,6 +111,12 @@ void Nemesis::schedule_next() {
 void Nemesis::fire() {
   if (!running_ || mono_ns() >= end_ns_) return;
   const std::string& kind = pick(faults_, rng_);
+  if (kind == "member") {
+    // Not a start/stop fault: each pick is one membership change.
+    if (member_) member_->random_action();
+    schedule_next();
+    return;
+  }
   bool active = kind == "partition" ? partitioned_
                 : kind == "kill"    ? !killed_.empty()
                 : kind == "power"   ? !powered_off_.empty()
@@ -175,6 +182,7 @@ void Nemesis::stop_fault(const std::string& kind) {
 
 void Nemesis::heal_all() {
   running_ = false;
+  if (member_) member_->stop();
   if (partitioned_) stop_fault("partition");
   if (!paused_.empty()) stop_fault("pause");
   if (!killed_.empty()) stop_fault("kill");
@@ -188,6 +196,7 @@ std::string Nemesis::describe_active() const {
   if (!paused_.empty()) parts.push_back(fmt::format("paused[{}]", fmt::join(paused_, ",")));
   if (!powered_off_.empty())
     parts.push_back(fmt::format("power-off[{}]", fmt::join(powered_off_, ",")));
+  if (member_ && !member_->describe_active().empty()) parts.push_back(member_->describe_active());
   return parts.empty() ? "none" : fmt::format("{}", fmt::join(parts, " "));
 }
 

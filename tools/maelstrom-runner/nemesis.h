@@ -31,7 +31,15 @@ class ClusterControl {
   // Power loss: SIGKILL the node and drop what its disk never synced (tearing
   // the last unsynced write, seeded). Restarted with restart().
   virtual void power_cut(const std::string& node, uint64_t /*seed*/) { kill(node); }
+  // The member nemesis' replacement machine: SIGKILL the node, wipe its data
+  // dir and start it again with --join (it stays --join from then on).
+  virtual bool replace(const std::string& /*node*/, std::string* error) {
+    *error = "this cluster cannot replace nodes";
+    return false;
+  }
 };
+
+class MemberNemesis;
 
 // Partitions as jepsen.nemesis.combined's partition package picks them:
 // "one", "minority-third", "majority", "majorities-ring".
@@ -51,6 +59,8 @@ class Nemesis {
   void start(int64_t end_ns);
   void heal_all();
   std::string describe_active() const;
+  // Handles the "member" fault kind (membership changes); not owned.
+  void set_member(MemberNemesis* member) { member_ = member; }
   bool any_active() const {
     return partitioned_ || !killed_.empty() || !paused_.empty() || !powered_off_.empty();
   }
@@ -74,6 +84,7 @@ class Nemesis {
   std::vector<std::string> killed_;
   std::vector<std::string> paused_;
   std::vector<std::string> powered_off_;
+  MemberNemesis* member_ = nullptr;
 };
 
 }  // namespace runner

@@ -80,7 +80,7 @@ std::vector<Period> nemesis_periods(const HistoryLog& h, double end_s) {
 
 std::string shading(const std::vector<Period>& periods) {
   static const std::map<std::string, std::string> colour{
-      {"partition", "#f4a6a6"}, {"kill", "#b0b0b0"}, {"pause", "#a6c8f4"}};
+      {"partition", "#f4a6a6"}, {"kill", "#b0b0b0"}, {"pause", "#a6c8f4"}, {"member", "#c9a0f0"}};
   std::string out;
   int n = 1;
   for (const auto& p : periods) {
@@ -157,8 +157,8 @@ bool write_plots(const std::string& dir, const HistoryLog& history, double time_
   std::string common = fmt::format(
       "set terminal {} size 1200,500\n"
       "set xlabel 'time (s)'\nset xrange [0:{:.3f}]\nset grid\nset key outside right\n"
-      "set label 1 'shaded: partition (red), kill (grey), pause (blue)' at screen 0.01, screen "
-      "0.02\n"
+      "set label 1 'shaded: partition (red), kill (grey), pause (blue), membership change "
+      "(purple)' at screen 0.01, screen 0.02\n"
       "{}",
       term, end_s, shade);
   std::string script = common;

@@ -50,6 +50,9 @@ class NodeProcess {
   void send_line(std::string_view line);
 
   const std::string& id() const { return spec_.id; }
+  const NodeSpec& spec() const { return spec_; }
+  // Takes effect at the next start (a replacement machine's command line).
+  void set_args(std::vector<std::string> args) { spec_.args = std::move(args); }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
   bool paused() const { return paused_; }

@@ -47,6 +47,12 @@ nlohmann::ordered_json options_json(const Options& o) {
                                                                 : "exponential";
   j["nemesis"] = std::vector<std::string>(o.nemesis.begin(), o.nemesis.end());
   j["nemesis-interval"] = o.nemesis_interval_s;
+  if (o.initial_members > 0) j["initial-members"] = o.initial_members;
+  if (!o.member_plan.empty()) {
+    j["member-plan"] = nlohmann::ordered_json::array();
+    for (const auto& p : o.member_plan)
+      j["member-plan"].push_back({{"at-s", p.at_s}, {"action", p.action}, {"node", p.node}});
+  }
   j["seed"] = o.seed;
   j["process-limit"] = o.process_limit;
   if (o.per_key_limit) j["per-key-limit"] = *o.per_key_limit;
@@ -236,6 +242,15 @@ void write_results_json(const std::string& path, const Options& opts, const RunR
                    {"latency-ms", latency_json(s.steady->latency)}};
     j["steady"]["latency-ms"]["by-f"] = latency_by_f_json(s.steady->latency_by_f);
   }
+  auto gap_json = [](const WriteGap& g) {
+    return nlohmann::ordered_json{
+        {"longest-ms", g.ms}, {"from-s", g.from_s}, {"to-s", g.to_s}, {"ok-writes", g.ok_writes}};
+  };
+  // The longest time no write or cas succeeded (elections, membership changes).
+  j["availability-gap"] = {{"how", "longest interval with no ok write/cas completion"},
+                           {"run", gap_json(s.write_gap)}};
+  if (s.steady) j["availability-gap"]["steady"] = gap_json(s.steady_write_gap);
+  if (!r.membership.is_null()) j["membership"] = nlohmann::ordered_json::parse(r.membership.dump());
   j["cpu"] = cpu_json(r);
   if (auto ns = node_stats_json(r.resources); !ns.is_null()) j["node-stats"] = ns;
   j["net"] = {{"server-msgs", s.net.server_sent},
@@ -305,6 +320,19 @@ std::string summary_text(const RunResult& r, const Problems& problems) {
                      s.latency.p95, s.latency.p99, s.latency.max);
   out += fmt::format("throughput: {:.1f} ok/s, {:.1f} completed/s over {:.1f} s\n", s.throughput_ok,
                      s.throughput_total, s.duration_s);
+  out += fmt::format("longest write gap: {:.0f} ms ({:.2f}-{:.2f} s)", s.write_gap.ms,
+                     s.write_gap.from_s, s.write_gap.to_s);
+  if (s.steady)
+    out += fmt::format("; after warm-up {:.0f} ms ({:.2f}-{:.2f} s)", s.steady_write_gap.ms,
+                       s.steady_write_gap.from_s, s.steady_write_gap.to_s);
+  out += "\n";
+  if (!r.membership.is_null())
+    out += fmt::format(
+        "membership: {} removed, {} re-added ({} replaced), {} transfers; final "
+        "voters {}\n",
+        r.membership.value("removed", 0), r.membership.value("readded", 0),
+        r.membership.value("replaced", 0), r.membership.value("transfers", 0),
+        r.membership.at("final").at("voters").dump());
   if (s.steady)
     out += fmt::format("steady {:.1f}-{:.1f} s: {:.1f} ok/s, latency ms p50 {:.2f} p99 {:.2f}\n",
                        s.steady->from_s, s.steady->to_s, s.steady->ok_per_s, s.steady->latency.p50,

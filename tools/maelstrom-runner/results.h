@@ -41,8 +41,9 @@ struct RunResult {
   lin::Verdict verdict = lin::Verdict::kUnknown;  // overall
   int64_t final_unread = 0;
   Resources resources;
-  nlohmann::json power;  // --nemesis power counters (Cluster::power_summary), or null
-  nlohmann::json net;    // --net netns: connections, partitions, faults (NetnsMode::summary)
+  nlohmann::json power;       // --nemesis power counters (Cluster::power_summary), or null
+  nlohmann::json net;         // --net netns: connections, partitions, faults (NetnsMode::summary)
+  nlohmann::json membership;  // member nemesis / --member-plan (MemberNemesis::summary), or null
 };
 
 lin::Verdict overall_verdict(const RunResult& r);

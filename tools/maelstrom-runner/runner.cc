@@ -1,6 +1,7 @@
 #include "runner.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,8 +11,9 @@
 #include "clock.h"
 #include "cluster.h"
 #include "final_reads.h"
-#include "netns_mode.h"
+#include "member_nemesis.h"
 #include "messages_log.h"
+#include "netns_mode.h"
 #include "plots.h"
 #include "report.h"
 #include "results.h"
@@ -146,6 +148,17 @@ int run_one(const Options& opts, uint64_t seed) {
                      rng);
   Workload workload(loop, net, rng, gen, history, opts.nodes, opts.concurrency, opts.rate, timeout);
   Nemesis nemesis(loop, nemesis_rng, cluster, history, opts.nemesis, opts.nemesis_interval_s);
+  // Membership changes (--nemesis member, --member-plan).
+  std::unique_ptr<MembershipTracker> tracker;
+  std::unique_ptr<MemberNemesis> member;
+  if (opts.nemesis.count("member") || !opts.member_plan.empty()) {
+    size_t k = opts.initial_members > 0 ? opts.initial_members : opts.nodes.size();
+    tracker = std::make_unique<MembershipTracker>(
+        opts.nodes, std::vector<std::string>(opts.nodes.begin(), opts.nodes.begin() + k));
+    member = std::make_unique<MemberNemesis>(loop, net, nemesis_rng, cluster, history, *tracker,
+                                             fmt::format("c{}", next_client++));
+    nemesis.set_member(member.get());
+  }
 
   int64_t end = t0 + static_cast<int64_t>(opts.time_limit_s * kSec);
   Progress progress(opts.time_limit_s);
@@ -164,21 +177,39 @@ int run_one(const Options& opts, uint64_t seed) {
   loop.at(end, [&] { res.end = sample_cpu(cluster, opts.cpu_pids); });
   workload.start(end);
   nemesis.start(end);
+  if (member) member->schedule_plan(opts.member_plan, t0);
   loop.run_until([&] { return workload.finished(); });
   double duration_s = (mono_ns() - t0) / 1e9;
 
   // Heal everything, let the cluster settle, then read every key everywhere.
   phase = "heal";
   nemesis.heal_all();
+  if (member) {
+    // Let the change under way finish (each step has its own deadline).
+    int64_t member_deadline = mono_ns() + 40 * kSec;
+    loop.run_until([&] { return member->idle() || mono_ns() >= member_deadline; });
+  }
   cluster.restart_crashed();
   int64_t heal_deadline = mono_ns() + 10 * kSec;
   loop.run_until([&] { return cluster.pending_inits() == 0 || mono_ns() >= heal_deadline; });
   int64_t settle = mono_ns() + static_cast<int64_t>(opts.recovery_s * kSec);
   loop.run_until([&] { return mono_ns() >= settle; });
   phase = "final reads";
-  FinalReads finals(loop, net, history, opts.nodes, workload.keys_used(),
+  // Final reads go through the voters only: removed nodes refuse (error 11),
+  // and learners or nodes never added may lag.
+  std::vector<std::string> read_nodes = opts.nodes;
+  if (member) {
+    if (member->idle()) {
+      bool viewed = false;
+      member->refresh(mono_ns() + 10 * kSec, [&](bool) { viewed = true; });
+      loop.run_until([&] { return viewed; });
+    }
+    if (!tracker->voters().empty()) read_nodes = tracker->voters();
+    fmt::print(stderr, "final reads through voters {}\n", fmt::join(read_nodes, ","));
+  }
+  FinalReads finals(loop, net, history, read_nodes, workload.keys_used(),
                     workload.next_free_process(), next_client, timeout);
-  next_client += opts.nodes.size();
+  next_client += read_nodes.size();
   finals.start(mono_ns() + static_cast<int64_t>(opts.final_timeout_s * kSec));
   loop.run_until([&] { return finals.finished(); });
   progress.show((mono_ns() - t0) / 1e9, workload.counts(), "none", "done");
@@ -210,6 +241,7 @@ int run_one(const Options& opts, uint64_t seed) {
   if (opts.availability) r.availability_ok = r.stats.availability >= *opts.availability;
   r.verdict = overall_verdict(r);
   r.power = cluster.power_summary();
+  if (member) r.membership = member->summary();
   if (!r.power.is_null()) fmt::print(stderr, "power: {}\n", r.power.dump());
   write_results_json(run_dir + "/results.json", opts, r, history, problems);
   if (opts.plots) {

@@ -17,6 +17,28 @@ LatencySummary summarize_latency(std::vector<double> ms) {
           static_cast<int64_t>(ms.size())};
 }
 
+WriteGap longest_write_gap(const std::vector<OpRecord>& ops, double from_s, double to_s) {
+  int64_t from_ns = static_cast<int64_t>(from_s * 1e9), to_ns = static_cast<int64_t>(to_s * 1e9);
+  std::vector<int64_t> done{from_ns, to_ns};  // the window's ends bound the first and last gap
+  for (const auto& op : ops) {
+    bool write = op.f == lin::Fn::kWrite || op.f == lin::Fn::kCas;
+    if (op.final_read || !write || op.type != lin::EventType::kOk) continue;
+    if (op.complete_ns > from_ns && op.complete_ns < to_ns) done.push_back(op.complete_ns);
+  }
+  std::sort(done.begin(), done.end());
+  WriteGap g;
+  g.ok_writes = static_cast<int64_t>(done.size()) - 2;
+  for (size_t i = 1; i < done.size(); ++i) {
+    double ms = (done[i] - done[i - 1]) / 1e6;
+    if (ms > g.ms) {
+      g.ms = ms;
+      g.from_s = done[i - 1] / 1e9;
+      g.to_s = done[i] / 1e9;
+    }
+  }
+  return g;
+}
+
 RunStats compute_stats(const std::vector<OpRecord>& ops, const NetStats& net, double duration_s,
                        double steady_from_s, double steady_to_s) {
   RunStats s;
@@ -89,6 +111,10 @@ RunStats compute_stats(const std::vector<OpRecord>& ops, const NetStats& net, do
     }
     s.steady = std::move(w);
   }
+  double limit_s = steady_to_s > 0 ? steady_to_s : duration_s;
+  s.write_gap = longest_write_gap(ops, 0, limit_s);
+  if (steady_to_s > steady_from_s)
+    s.steady_write_gap = longest_write_gap(ops, steady_from_s, steady_to_s);
   // Like Maelstrom's net checker: messages per client operation.
   int64_t all_ops = s.ops + s.final_reads;
   if (all_ops > 0) {

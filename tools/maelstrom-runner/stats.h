@@ -28,6 +28,15 @@ struct WindowStats {
   std::map<std::string, LatencySummary> latency_by_f;
 };
 
+// The longest stretch of a window with no ok write or cas completing: how
+// long clients could not change anything (e.g. across a leader change).
+struct WriteGap {
+  double ms = 0;
+  double from_s = 0, to_s = 0;  // where it was, in workload seconds
+  int64_t ok_writes = 0;        // ok write/cas completions in the window
+};
+WriteGap longest_write_gap(const std::vector<OpRecord>& ops, double from_s, double to_s);
+
 struct RunStats {
   // f -> type -> count, workload ops only (final reads are listed apart).
   std::map<std::string, std::map<std::string, int64_t>> by_f;
@@ -40,6 +49,8 @@ struct RunStats {
   double throughput_total = 0;  // completed ops per second
   std::map<std::string, double> throughput_ok_by_f;
   std::optional<WindowStats> steady;  // absent when the window is empty
+  WriteGap write_gap;                 // 0 .. time limit
+  WriteGap steady_write_gap;          // the steady window
   int64_t final_reads = 0, final_reads_ok = 0;
   NetStats net;
   double server_msgs_per_op = 0;
