@@ -241,6 +241,7 @@ void MemberNemesis::readd(const std::string& node, Done done) {
     std::string error;
     bool ok = cluster_.replace(node, &error);
     ++replaced_;
+    replaced_nodes_.insert(node);
     nlohmann::json v = {{"node", node}, {"ok", ok}};
     if (!ok) v["error"] = error;
     history_.nemesis("member-replace", v);
@@ -293,8 +294,11 @@ void MemberNemesis::poll_caught_up(const std::string& node, int64_t began, int64
 void MemberNemesis::promote(const std::string& node, Done done) {
   if (!tracker_.is_learner(node)) return done();
   logged_admin(node, {{"type", "member_promote"}, {"node", node}},
-               [this, done](const AdminReply& r) {
-                 if (r.status == AdminStatus::kOk) ++readded_;
+               [this, node, done](const AdminReply& r) {
+                 if (r.status == AdminStatus::kOk) {
+                   ++promoted_;
+                   readded_ += replaced_nodes_.count(node);
+                 }
                  settle(done);
                });
 }
@@ -308,6 +312,7 @@ nlohmann::json MemberNemesis::summary() const {
     return o == it->second.end() ? int64_t{0} : o->second;
   };
   return {{"removed", ok("member_remove")},
+          {"promoted", promoted_},
           {"readded", readded_},
           {"replaced", replaced_},
           {"transfers", ok("transfer_leader")},

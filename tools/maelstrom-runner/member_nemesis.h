@@ -50,7 +50,9 @@ class MemberNemesis {
   // deadline; done(true) once a view arrived.
   void refresh(int64_t deadline_ns, std::function<void(bool)> done);
   std::string describe_active() const { return busy_ ? "member[" + current_ + "]" : ""; }
-  // Counts per operation and outcome, and the completed changes.
+  // Counts per operation and outcome, the completed changes (removed,
+  // promoted, readded = replaced and promoted again, replaced, transfers) and
+  // the last view.
   nlohmann::json summary() const;
 
  private:
@@ -91,7 +93,9 @@ class MemberNemesis {
   std::deque<std::pair<std::string, Action>> queue_;
   std::map<std::string, std::map<std::string, int64_t>> counts_;  // op -> outcome -> n
   std::set<std::string> touched_;                                 // nodes this nemesis asked to add
-  int64_t replaced_ = 0, readded_ = 0, skipped_ = 0;
+  std::set<std::string> replaced_nodes_;
+  // readded: promotions of replaced nodes; promoted: all promotions.
+  int64_t replaced_ = 0, readded_ = 0, promoted_ = 0, skipped_ = 0;
 };
 
 }  // namespace runner

@@ -328,11 +328,11 @@ std::string summary_text(const RunResult& r, const Problems& problems) {
   out += "\n";
   if (!r.membership.is_null())
     out += fmt::format(
-        "membership: {} removed, {} re-added ({} replaced), {} transfers; final "
-        "voters {}\n",
-        r.membership.value("removed", 0), r.membership.value("readded", 0),
-        r.membership.value("replaced", 0), r.membership.value("transfers", 0),
-        r.membership.at("final").at("voters").dump());
+        "membership: {} removed, {} promoted ({} re-added after a replacement; {} replaced), "
+        "{} transfers; final voters {}\n",
+        r.membership.value("removed", 0), r.membership.value("promoted", 0),
+        r.membership.value("readded", 0), r.membership.value("replaced", 0),
+        r.membership.value("transfers", 0), r.membership.at("final").at("voters").dump());
   if (s.steady)
     out += fmt::format("steady {:.1f}-{:.1f} s: {:.1f} ok/s, latency ms p50 {:.2f} p99 {:.2f}\n",
                        s.steady->from_s, s.steady->to_s, s.steady->ok_per_s, s.steady->latency.p50,
