@@ -172,13 +172,14 @@ void MemberNemesis::choose_random(Done done) {
       ++counts_["members"]["no-view"];
       return done();
     }
-    // Re-adding is weighted up so removed nodes come back during a run.
+    // Weighted so that removals dominate while every node is in, and
+    // re-adds once some are out: the cluster keeps shrinking and growing.
     std::vector<std::string> kinds;
     std::vector<std::string> back = tracker_.view().learners;  // stuck earlier: finish them
     if (back.empty()) back = tracker_.outsiders();
-    if (!back.empty()) kinds.insert(kinds.end(), {"readd", "readd"});
+    if (!back.empty()) kinds.insert(kinds.end(), {"readd", "readd", "readd"});
     auto removable = tracker_.removable(t_.min_voters);
-    if (!removable.empty()) kinds.push_back("remove");
+    if (!removable.empty()) kinds.insert(kinds.end(), back.empty() ? 2 : 1, "remove");
     auto targets = tracker_.transfer_targets();
     if (!tracker_.leader().empty() && !targets.empty()) kinds.push_back("transfer");
     if (kinds.empty()) {
