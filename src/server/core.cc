@@ -107,6 +107,7 @@ void Core::recover() {
   cfg.id = id_;
   cfg.voters = bootstrap_;
   cfg.max_promote_lag = opts_.max_promote_lag;
+  cfg.bugs = opts_.raft_bugs;
   cfg.heartbeat_tick = std::max(1, opts_.heartbeat_ms / opts_.tick_ms);
   cfg.election_tick = std::max(cfg.heartbeat_tick + 1, opts_.election_timeout_ms / opts_.tick_ms);
   cfg.seed = opts_.seed ^ std::hash<std::string>{}(id_);

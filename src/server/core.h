@@ -73,6 +73,9 @@ struct CoreOptions {
   bool join = false;
   // A learner is promoted only within this many entries of the leader.
   uint64_t max_promote_lag = 256;
+  // Deliberately broken Raft behaviours: only the simulation sets these, to
+  // show that its checks catch them.
+  raft::Config::Bugs raft_bugs;
   CoreObserver* observer = nullptr;
   // Where the core's few log lines go (stderr in the binary).
   std::function<void(const std::string&)> log = [](const std::string&) {};
