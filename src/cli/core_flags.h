@@ -51,6 +51,31 @@ inline void add_core_flags(CLI::App& app, server::CoreOptions& opts) {
           "InstallSnapshot chunk size");
   add_int(app, "--snapshot-timeout-ms", &opts.snapshot_timeout_ms, 1, kMax,
           "abort a snapshot transfer after N ms without an ack");
+  app.add_flag("--join", opts.join,
+               "start with no configuration and wait for the leader to add this server "
+               "(a new or replacement server joining a running cluster; never campaigns before)");
+  app.add_option_function<std::string>(
+         "--initial-members",
+         [&opts](const std::string& v) {
+           opts.initial_members.clear();
+           std::string::size_type start = 0;
+           while (start <= v.size()) {
+             auto end = v.find(',', start);
+             if (end == std::string::npos) end = v.size();
+             std::string id = v.substr(start, end - start);
+             if (id.empty()) {
+               throw CLI::ValidationError("--initial-members",
+                                          "a comma-separated list of node ids, got \"" + v + "\"");
+             }
+             opts.initial_members.push_back(id);
+             start = end + 1;
+           }
+         },
+         "the voters a fresh cluster starts with (default: every known node); the others "
+         "start with --join")
+      ->type_name("ID,ID,...");
+  add_int(app, "--max-promote-lag", &opts.max_promote_lag, 0, kMax,
+          "a learner is promoted to voter only within N entries of the leader's log");
   add_int(app, "--seed", &opts.seed, 0, std::numeric_limits<long long>::max(),
           "seed for the randomised election timeouts")
       ->default_str("random");
@@ -60,6 +85,10 @@ inline void add_core_flags(CLI::App& app, server::CoreOptions& opts) {
 inline std::optional<std::string> check_core_flags(const server::CoreOptions& opts) {
   if (opts.heartbeat_ms >= opts.election_timeout_ms) {
     return "--heartbeat-ms must be below --election-timeout-ms";
+  }
+  if (opts.join && !opts.initial_members.empty()) {
+    return "--join and --initial-members exclude each other: a joining server is added by the "
+           "leader";
   }
   return std::nullopt;
 }

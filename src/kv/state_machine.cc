@@ -124,7 +124,11 @@ std::vector<Result> StateMachine::apply_range(std::span<const raft::Entry> entri
   if (entries.empty()) return results;
   results.reserve(entries.size());
   View view(store_);
+  // The configuration is recorded with the applied point, so that it
+  // survives log compaction and travels in snapshots.
+  std::optional<std::string> membership;
   for (const raft::Entry& e : entries) {
+    if (e.type == raft::EntryType::kConfig) membership = e.data;
     if (e.type != raft::EntryType::kNormal) {
       results.push_back({});
       continue;
@@ -132,7 +136,7 @@ std::vector<Result> StateMachine::apply_range(std::span<const raft::Entry> entri
     std::optional<Command> c = decode(e.data);
     results.push_back(c ? execute(*c, view) : Result{Code::kInvalidCommand, {}});
   }
-  store_.apply(view.writes(), entries.back().index, entries.back().term);
+  store_.apply(view.writes(), entries.back().index, entries.back().term, membership);
   return results;
 }
 

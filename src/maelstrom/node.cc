@@ -253,6 +253,13 @@ void Node::handle(const Message& m) {
     body["last_index"] = r.log().last_index();
     return send(m.src, std::move(body));
   }
+  if (is_admin_op(type)) {
+    if (!msg_id) {
+      std::cerr << "raftkv: dropping " << type << " without msg_id from " << m.src << std::endl;
+      return;
+    }
+    return handle_admin(m, *msg_id);
+  }
   if (is_client_op(type)) {
     if (!msg_id) {
       std::cerr << "raftkv: dropping " << type << " without msg_id from " << m.src << std::endl;
@@ -299,6 +306,11 @@ void Node::handle_init(const Message& m) {
       reply_error(m.src, msg_id.value_or(0), ErrorCode::kMalformedRequest,
                   "already initialised as a different node");
     }
+    return;
+  }
+  if (auto why = check_initial_members(nid->get<std::string>(), members)) {
+    std::cerr << "raftkv: " << *why << std::endl;
+    if (msg_id) reply_error_as(m.dest, m.src, *msg_id, ErrorCode::kMalformedRequest, *why);
     return;
   }
   id_ = nid->get<std::string>();
@@ -381,9 +393,9 @@ void Node::client_reply(server::RequestId id, ClientReply r) {
     case ReplyCode::kKeyDoesNotExist:
       return reply_error(c.src, c.msg_id, ErrorCode::kKeyDoesNotExist, "key does not exist");
     case ReplyCode::kPreconditionFailed:
-      return reply_error(
-          c.src, c.msg_id, ErrorCode::kPreconditionFailed,
-          fmt::format("expected a different value; current value is {}", r.value.value_or("")));
+      if (!r.value) return reply_error(c.src, c.msg_id, ErrorCode::kPreconditionFailed, r.text);
+      return reply_error(c.src, c.msg_id, ErrorCode::kPreconditionFailed,
+                         fmt::format("expected a different value; current value is {}", *r.value));
     case ReplyCode::kUnavailable:
       return reply_error(c.src, c.msg_id, ErrorCode::kTemporarilyUnavailable, r.text);
     case ReplyCode::kIndefinite:

@@ -60,13 +60,19 @@ class Node {
   struct Client {
     std::string src;
     int64_t msg_id;
-    std::string type;  // read, write or cas
+    std::string type;  // read, write, cas, or an admin request
   };
 
   void handle(const Message& m);
   void handle_init(const Message& m);
   void handle_client(const Message& m, int64_t msg_id);
   void handle_peer(const Message& m);
+  // Membership and leadership (admin.cc).
+  static bool is_admin_op(const std::string& type);
+  void handle_admin(const Message& m, int64_t msg_id);
+  Json members_body(int64_t msg_id);
+  std::optional<std::string> check_initial_members(const std::string& id,
+                                                   const std::vector<std::string>& node_ids) const;
   void send(const std::string& dest, Json body);
   void reply_error(const std::string& client, int64_t msg_id, ErrorCode code,
                    std::string_view text);

@@ -5,11 +5,11 @@
 namespace raftkv::maelstrom {
 namespace {
 
-constexpr std::array<raft::MsgType, 10> kTypes = {
-    raft::MsgType::kAppend,      raft::MsgType::kAppendResp,    raft::MsgType::kVote,
-    raft::MsgType::kVoteResp,    raft::MsgType::kPreVote,       raft::MsgType::kPreVoteResp,
-    raft::MsgType::kHeartbeat,   raft::MsgType::kHeartbeatResp, raft::MsgType::kSnapshotChunk,
-    raft::MsgType::kSnapshotResp};
+constexpr std::array<raft::MsgType, 11> kTypes = {
+    raft::MsgType::kAppend,       raft::MsgType::kAppendResp,    raft::MsgType::kVote,
+    raft::MsgType::kVoteResp,     raft::MsgType::kPreVote,       raft::MsgType::kPreVoteResp,
+    raft::MsgType::kHeartbeat,    raft::MsgType::kHeartbeatResp, raft::MsgType::kSnapshotChunk,
+    raft::MsgType::kSnapshotResp, raft::MsgType::kTimeoutNow};
 
 // A non-negative integer (parsed ones are unsigned; built ones may not be).
 std::optional<uint64_t> as_u64(const Json& v) {
@@ -45,6 +45,7 @@ void encode_raft(const raft::Message& m, Json& body) {
   if (m.context) body["ctx"] = m.context;
   if (m.last) body["last"] = true;
   if (!m.data.empty()) body["d"] = m.data;
+  if (!m.config.empty()) body["cfg"] = m.config;
   if (!m.entries.empty()) {
     // Entries follow index+1, index+2, ...; each is [term, type, data].
     Json ents = Json::array();
@@ -95,6 +96,11 @@ std::optional<raft::Message> decode_body(const Message& msg, std::string* error)
     if (!data->is_string()) return fail("raft message data is not a string");
     m.data = data->get<std::string>();
   }
+  auto config = b.find("cfg");
+  if (config != b.end()) {
+    if (!config->is_string()) return fail("raft message config is not a string");
+    m.config = config->get<std::string>();
+  }
   auto ents = b.find("e");
   if (ents != b.end()) {
     if (!ents->is_array()) return fail("raft message entries are not an array");
@@ -105,7 +111,8 @@ std::optional<raft::Message> decode_body(const Message& msg, std::string* error)
     for (const Json& e : arr) {
       std::optional<uint64_t> term, type;
       if (e.is_array() && e.size() == 3) term = as_u64(e[0]), type = as_u64(e[1]);
-      if (!term || !type || *type > 1 || !e[2].is_string()) {
+      if (!term || !type || *type > static_cast<uint64_t>(raft::EntryType::kConfig) ||
+          !e[2].is_string()) {
         return fail("raft message has a malformed entry");
       }
       m.entries.push_back(raft::Entry{*term, ++index, static_cast<raft::EntryType>(*type),

@@ -45,6 +45,8 @@ const char* to_string(MsgType t) {
       return "snap_chunk";
     case MsgType::kSnapshotResp:
       return "snap_resp";
+    case MsgType::kTimeoutNow:
+      return "timeout_now";
   }
   return "?";
 }
@@ -61,6 +63,7 @@ Raft::Raft(Config config, Restored restored)
   applied_ = std::max(restored.applied, restored.base_index);
   commit_ = std::max(commit_, applied_);
   persisted_hs_ = restored.hard_state;
+  load_configs(restored.membership);
   become_follower(term_, "");
 }
 
@@ -77,6 +80,9 @@ void Raft::reset(uint64_t term) {
   reset_randomized_timeout();
   votes_.clear();
   progress_.clear();
+  leaving_.clear();
+  transferee_.clear();
+  transfer_elapsed_ = 0;
   pending_broadcast_ = false;
   pending_read_broadcast_ = false;
 }
@@ -112,26 +118,23 @@ void Raft::become_leader() {
   reset(term_);
   role_ = Role::kLeader;
   leader_ = cfg_.id;
-  for (const NodeId& p : cfg_.voters) {
-    if (p == cfg_.id) continue;
-    Progress pr;
-    pr.next = log_.last_index() + 1;
-    pr.recent_active = true;
-    progress_[p] = pr;
-  }
   // A no-op in the new term lets the leader commit (and so learn the commit
   // index of) everything earlier, which reads and the client replies need.
-  log_.append(Entry{term_, log_.last_index() + 1, EntryType::kNoop, {}});
+  // Configuration changes also wait for it (see propose_config).
+  term_start_ = log_.last_index() + 1;
+  log_.append(Entry{term_, term_start_, EntryType::kNoop, {}});
+  on_config_change();  // a Progress for every other member, starting at the no-op
   pending_broadcast_ = true;
 }
 
 void Raft::campaign() {
-  if (role_ == Role::kLeader) return;
+  // Learners, joining servers and removed servers never stand.
+  if (role_ == Role::kLeader || !is_voter()) return;
   if (cfg_.pre_vote && role_ != Role::kPreCandidate) {
     become_pre_candidate();
     votes_[cfg_.id] = true;
-    if (votes_.size() >= quorum()) return campaign();
-    for (const NodeId& p : cfg_.voters) {
+    if (votes_.size() >= membership().quorum()) return campaign();
+    for (const NodeId& p : membership().voters()) {
       if (p == cfg_.id) continue;
       send(Message{.type = MsgType::kPreVote,
                    .to = p,
@@ -141,16 +144,21 @@ void Raft::campaign() {
     }
     return;
   }
+  campaign_now(false);
+}
+
+void Raft::campaign_now(bool transfer) {
   become_candidate();
   votes_[cfg_.id] = true;
-  if (votes_.size() >= quorum()) return become_leader();
-  for (const NodeId& p : cfg_.voters) {
+  if (votes_.size() >= membership().quorum()) return become_leader();
+  for (const NodeId& p : membership().voters()) {
     if (p == cfg_.id) continue;
     send(Message{.type = MsgType::kVote,
                  .to = p,
                  .term = term_,
                  .log_term = log_.last_term(),
-                 .index = log_.last_index()});
+                 .index = log_.last_index(),
+                 .context = transfer ? kCampaignTransfer : 0});
   }
 }
 
@@ -173,6 +181,9 @@ void Raft::tick() {
     }
     return;
   }
+  if (!transferee_.empty() && ++transfer_elapsed_ >= cfg_.election_tick) {
+    transferee_.clear();  // the target did not take over in time: lead on
+  }
   if (++heartbeat_elapsed_ >= cfg_.heartbeat_tick) {
     heartbeat_elapsed_ = 0;
     broadcast_heartbeat(reads_.empty() ? 0 : reads_.back().round);
@@ -189,12 +200,12 @@ void Raft::tick() {
   if (election_elapsed_ >= cfg_.election_tick) {
     election_elapsed_ = 0;
     if (cfg_.check_quorum) {
-      size_t active = 1;
-      for (auto& [id, pr] : progress_) {
-        if (pr.recent_active) ++active;
-        pr.recent_active = false;
-      }
-      if (active < quorum()) become_follower(term_, "");
+      bool active = voters_reach_quorum([&](const NodeId& id) {
+        auto it = progress_.find(id);
+        return it != progress_.end() && it->second.recent_active;
+      });
+      for (auto& [id, pr] : progress_) pr.recent_active = false;
+      if (!active) become_follower(term_, "");
     }
   }
 }
@@ -215,6 +226,11 @@ void Raft::send(Message m) {
 const char* Raft::refusal(const Message& m) {
   if (m.term > kMaxTerm) return "term at the top of its range";
   if (m.type != MsgType::kAppend) return nullptr;
+  for (const Entry& e : m.entries) {
+    if (e.type == EntryType::kConfig && !Membership::decode(e.data)) {
+      return "append with a malformed configuration entry";
+    }
+  }
   if (m.log_term > m.term) return "append whose prev log term exceeds its term";
   if (m.index > UINT64_MAX - 1 - m.entries.size()) return "append whose indexes overflow";
   uint64_t prev_term = m.log_term;
@@ -240,7 +256,8 @@ void Raft::step(const Message& m) {
   }
   if (m.term > term_) {
     bool is_vote = m.type == MsgType::kVote || m.type == MsgType::kPreVote;
-    if (is_vote && in_lease()) return;
+    bool transfer = m.type == MsgType::kVote && m.context == kCampaignTransfer;
+    if (is_vote && in_lease() && !transfer) return;
     if (m.type == MsgType::kPreVote) {
       // Never changes our term: the sender has not started an election.
     } else if (m.type == MsgType::kPreVoteResp && !m.reject) {
@@ -310,16 +327,18 @@ void Raft::handle_vote_request(const Message& m) {
 }
 
 void Raft::poll_votes(const Message& m) {
+  if (!membership().is_voter(m.from)) return;  // only voters' answers count
   votes_.emplace(m.from, !m.reject);
   size_t granted = 0, rejected = 0;
   for (auto& [id, g] : votes_) (g ? granted : rejected)++;
-  if (granted >= quorum()) {
+  size_t quorum = membership().quorum();
+  if (granted >= quorum) {
     if (role_ == Role::kPreCandidate) {
       campaign();
     } else {
       become_leader();
     }
-  } else if (rejected >= quorum()) {
+  } else if (rejected >= quorum) {
     become_follower(term_, "");
   }
 }
@@ -353,6 +372,8 @@ void Raft::step_follower(const Message& m) {
       election_elapsed_ = 0;
       leader_ = m.from;
       return handle_heartbeat(m);
+    case MsgType::kTimeoutNow:
+      return handle_timeout_now(m);
     case MsgType::kSnapshotChunk:
       if (!leader_.empty() && leader_ != m.from) {
         // A term has one leader: a snapshot from anyone else is forged or
@@ -378,7 +399,9 @@ void Raft::handle_append(const Message& m) {
   auto prev_term = log_.term_at(m.index);
   if (prev_term && *prev_term == m.log_term) {
     uint64_t last_new = log_.append_from_leader(m.index, m.entries);
+    track_config_entries(m.index + 1, last_new);
     commit_ = std::max(commit_, std::min(m.commit, last_new));
+    after_commit();
     send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = last_new});
     return;
   }
@@ -397,6 +420,7 @@ void Raft::handle_append(const Message& m) {
 
 void Raft::handle_heartbeat(const Message& m) {
   commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
+  after_commit();
   send(Message{.type = MsgType::kHeartbeatResp,
                .to = m.from,
                .index = log_.last_index(),
@@ -451,7 +475,12 @@ void Raft::handle_append_resp(const Message& m) {
     while (!pr.inflight.empty() && pr.inflight.front() <= m.index) pr.inflight.pop_front();
   }
   if (progressed && maybe_commit()) pending_broadcast_ = true;
+  // The commit may have finished our own removal, or the sender's.
+  if (role_ != Role::kLeader || !progress_.contains(m.from)) return;
   send_append(m.from, false);
+  if (m.from == transferee_ && progress_.at(m.from).match == log_.last_index()) {
+    send_timeout_now(m.from);
+  }
 }
 
 void Raft::handle_heartbeat_resp(const Message& m) {
@@ -527,22 +556,35 @@ void Raft::broadcast_heartbeat(uint64_t context) {
 }
 
 bool Raft::maybe_commit() {
+  // Only the voters of the configuration in effect count, the leader itself
+  // included only while it is one (once its entries are synced).
   std::vector<uint64_t> matches;
-  matches.push_back(log_.stable_index());  // the leader counts itself once synced
-  for (auto& [id, pr] : progress_) matches.push_back(pr.match);
+  for (const NodeId& id : membership().voters()) {
+    if (id == cfg_.id) {
+      if (is_voter() || cfg_.bugs.removed_leader_serves) matches.push_back(log_.stable_index());
+      continue;
+    }
+    auto it = progress_.find(id);
+    matches.push_back(it == progress_.end() ? 0 : it->second.match);
+  }
+  if (cfg_.bugs.removed_leader_serves && !is_voter()) matches.push_back(log_.stable_index());
   std::sort(matches.begin(), matches.end(), std::greater<>());
-  uint64_t q = matches[quorum() - 1];
+  size_t quorum = membership().quorum();
+  if (matches.size() < quorum) return false;
+  uint64_t q = matches[quorum - 1];
   // Only entries of the current term are committed by counting replicas
   // (Raft §5.4.2); earlier ones commit with them.
   if (q > commit_ && log_.term_at(q) == term_) {
     commit_ = q;
+    after_commit();
     return true;
   }
   return false;
 }
 
 std::optional<Raft::Proposed> Raft::propose(std::string data) {
-  if (role_ != Role::kLeader) return std::nullopt;
+  // During a transfer the target must catch up with a log that stops growing.
+  if (role_ != Role::kLeader || !transferee_.empty()) return std::nullopt;
   Entry e{term_, log_.last_index() + 1, EntryType::kNormal, std::move(data)};
   Proposed p{e.index, e.term};
   log_.append(std::move(e));
@@ -570,11 +612,11 @@ bool Raft::read_index(uint64_t context) {
 void Raft::release_reads() {
   while (!reads_.empty()) {
     const PendingRead& r = reads_.front();
-    size_t acks = 1;
-    for (auto& [id, pr] : progress_) {
-      if (pr.read_ack >= r.round) ++acks;
-    }
-    if (acks < quorum()) break;
+    bool confirmed = voters_reach_quorum([&](const NodeId& id) {
+      auto it = progress_.find(id);
+      return it != progress_.end() && it->second.read_ack >= r.round;
+    });
+    if (!confirmed) break;
     read_states_.push_back(ReadState{r.index, r.context});
     reads_.pop_front();
   }
@@ -638,11 +680,17 @@ void Raft::advance(const Ready& r) {
 
 void Raft::compact(uint64_t index) {
   log_.compact_to(std::min(index, applied_));
+  uint64_t base = log_.base_index();
+  base_config_ = membership_at(base);
+  configs_.erase(configs_.begin(), configs_.upper_bound(base));
 }
 
-void Raft::restore(uint64_t index, uint64_t term) {
+void Raft::restore(uint64_t index, uint64_t term, Membership config) {
   if (index <= commit_) return;  // we already have everything it holds
   log_.reset_to_snapshot(index, term);
+  base_config_ = std::move(config);
+  configs_.clear();
+  on_config_change();
   commit_ = applied_ = index;
   // Acknowledgements of entries the reset just discarded must not leave.
   std::erase_if(msgs_, [&](const Message& m) {
@@ -669,7 +717,9 @@ void Raft::handle_snapshot_chunk(const Message& m) {
       send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = commit_});
       return;
     }
-    incoming_ = Incoming{m.from, m.term, m.index, m.log_term, 0};
+    std::optional<Membership> config = Membership::decode(m.config);
+    if (!config) return refuse();
+    incoming_ = Incoming{m.from, m.term, m.index, m.log_term, 0, std::move(*config)};
   }
   if (!incoming_ || incoming_->from != m.from || incoming_->term != m.term ||
       incoming_->index != m.index || incoming_->log_term != m.log_term) {
@@ -680,11 +730,12 @@ void Raft::handle_snapshot_chunk(const Message& m) {
     incoming_.reset();
     return refuse();
   }
-  staged_chunks_.push_back(
-      SnapshotChunk{m.from, m.term, m.index, m.log_term, m.context, m.last, m.data});
+  staged_chunks_.push_back(SnapshotChunk{m.from, m.term, m.index, m.log_term, m.context, m.last,
+                                         m.data, m.context == 0 ? m.config : std::string()});
   ++incoming_->next_seq;
   send(Message{.type = MsgType::kSnapshotResp, .to = m.from, .context = m.context});
   if (!m.last) return;
+  Membership incoming_config = std::move(incoming_->config);
   incoming_.reset();
   if (m.index <= commit_) {
     // Appends overtook the transfer; the staged copy is not needed.
@@ -696,10 +747,12 @@ void Raft::handle_snapshot_chunk(const Message& m) {
     // everything before it too: keep the log (and what follows it), and
     // just learn that it is committed (Raft Figure 13, step 6).
     commit_ = m.index;
+    after_commit();
     send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = m.index});
     return;
   }
-  restore(m.index, m.log_term);
+  Membership config = std::move(incoming_config);
+  restore(m.index, m.log_term, std::move(config));
   install_ = Ready::Install{m.index, m.log_term, persisted_hs_};
 }
 

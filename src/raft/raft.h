@@ -10,12 +10,16 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
+#include <string>
+#include <variant>
 #include <vector>
 
 #include "raft/log.h"
+#include "raft/membership.h"
 #include "raft/progress.h"
 #include "raft/types.h"
 
@@ -23,8 +27,11 @@ namespace raftkv::raft {
 
 struct Config {
   NodeId id;
-  std::vector<NodeId> voters;  // every member, including id
-  int election_tick = 10;      // follower timeout is random in [election_tick, 2*election_tick)
+  // The bootstrap configuration, used only when Restored has none: every
+  // voter, including id. Empty for a server that joins an existing cluster
+  // (it waits for the leader to add it and never campaigns before).
+  std::vector<NodeId> voters;
+  int election_tick = 10;  // follower timeout is random in [election_tick, 2*election_tick)
   int heartbeat_tick = 1;
   bool pre_vote = true;
   bool check_quorum = true;
@@ -32,6 +39,23 @@ struct Config {
   size_t max_entries_per_msg = 1024;
   size_t max_bytes_per_msg = 1 << 20;
   size_t max_inflight_msgs = 64;
+  // A learner is promoted only when it is at most this many entries behind.
+  uint64_t max_promote_lag = 256;
+  // Deliberately broken behaviours, for the simulation to prove that its
+  // checks catch them. Never set outside tests.
+  struct Bugs {
+    bool concurrent_changes = false;     // a change may start before the last one commits
+    bool config_on_commit = false;       // a configuration is used once committed, not appended
+    bool removed_leader_serves = false;  // a leader that removed itself keeps leading
+  } bugs;
+};
+
+// A single-server configuration change.
+struct ConfigChange {
+  enum class Kind { kAddLearner, kAddVoter, kPromote, kRemove };
+  Kind kind = Kind::kAddLearner;
+  NodeId node;
+  std::string address;  // for additions
 };
 
 // Durable state found on disk at start-up.
@@ -41,6 +65,9 @@ struct Restored {
   uint64_t base_term = 0;
   std::vector<Entry> entries;  // base_index+1 ...
   uint64_t applied = 0;        // the state machine already reflects entries up to here
+  // The configuration as of `applied` (recorded with the state machine);
+  // nullopt before any configuration entry was applied: Config::voters.
+  std::optional<Membership> membership;
 };
 
 struct Ready {
@@ -90,6 +117,14 @@ class Raft {
     uint64_t term;
   };
   std::optional<Proposed> propose(std::string data);
+  // Appends a configuration change if this node is the leader and the change
+  // is safe to start now; otherwise says why not (nothing was appended).
+  std::variant<Proposed, std::string> propose_config(const ConfigChange& change);
+  // Leadership transfer (thesis 3.10): stops taking proposals, brings `to`
+  // up to date, then tells it to campaign at once. Gives up after an
+  // election timeout. Returns why it cannot start, or nullopt.
+  std::optional<std::string> transfer_leadership(const NodeId& to);
+  const NodeId& transferee() const { return transferee_; }
   // Starts a linearizable read; false if this node is not the leader. The
   // read shows up in a later Ready as a ReadState or as a dropped read.
   bool read_index(uint64_t context);
@@ -101,7 +136,7 @@ class Raft {
   // Follower: the log restarts at a snapshot point (index/term) that the
   // driver has made the state machine's. Normally reached by stepping
   // kSnapshotChunk messages, which put the install in a Ready.
-  void restore(uint64_t index, uint64_t term);
+  void restore(uint64_t index, uint64_t term, Membership config);
   // Leader: the driver finished (ok) or gave up on sending a snapshot.
   void report_snapshot(const NodeId& to, bool ok);
 
@@ -118,6 +153,16 @@ class Raft {
   uint64_t applied_index() const { return applied_; }
   const RaftLog& log() const { return log_; }
   const std::map<NodeId, Progress>& progress() const { return progress_; }
+  // The configuration in effect: the newest one in the log, committed or not
+  // (with the config_on_commit bug: the newest committed one).
+  const Membership& membership() const;
+  uint64_t membership_index() const;  // its entry's index (the log base for the base one)
+  // The configuration in effect at `index` (>= the log's base index).
+  const Membership& membership_at(uint64_t index) const;
+  // A configuration change is appended but not yet committed.
+  bool config_change_pending() const {
+    return !configs_.empty() && configs_.rbegin()->first > commit_;
+  }
 
  private:
   void become_follower(uint64_t term, const NodeId& leader);
@@ -126,8 +171,18 @@ class Raft {
   void become_leader();
   void reset(uint64_t term);
   void reset_randomized_timeout();
-  size_t quorum() const { return cfg_.voters.size() / 2 + 1; }
   bool in_lease() const;
+  bool is_voter() const { return membership().is_voter(cfg_.id); }
+  // Whether a majority of the voters satisfy `pred` (this node, when a
+  // voter, always does).
+  bool voters_reach_quorum(const std::function<bool(const NodeId&)>& pred) const;
+  void load_configs(const std::optional<Membership>& restored);
+  void track_config_entries(uint64_t from, uint64_t to);
+  void on_config_change();
+  void after_commit();
+  void send_timeout_now(const NodeId& to);
+  void campaign_now(bool transfer);
+  void handle_timeout_now(const Message& m);
 
   void step_leader(const Message& m);
   void step_candidate(const Message& m);
@@ -184,10 +239,23 @@ class Raft {
   struct Incoming {
     NodeId from;
     uint64_t term = 0, index = 0, log_term = 0, next_seq = 0;
+    Membership config;
   };
   std::optional<Incoming> incoming_;
   std::vector<SnapshotChunk> staged_chunks_;
   std::optional<Ready::Install> install_;
+
+  // Configurations: the one at the log's base, and each kConfig entry
+  // after it by index. The one in effect is the newest (membership()).
+  Membership base_config_;
+  std::map<uint64_t, Membership> configs_;
+  uint64_t effective_config_index_ = 0;
+  // Leader: members removed by a configuration not yet committed; still
+  // sent the log so they learn of their removal, counted in no quorum.
+  std::map<NodeId, uint64_t> leaving_;
+  uint64_t term_start_ = 0;  // leader: index of its first entry in this term
+  NodeId transferee_;        // leader: leadership transfer in progress to
+  int transfer_elapsed_ = 0;
 
   std::vector<Message> msgs_;
   std::vector<ReadState> read_states_;

@@ -13,6 +13,7 @@ using NodeId = std::string;
 enum class EntryType : uint8_t {
   kNormal = 0,  // a client command, opaque to Raft
   kNoop = 1,    // appended by each new leader so it can commit entries of older terms
+  kConfig = 2,  // data: the whole new Membership (raft/membership.h), in effect once appended
 };
 
 struct Entry {
@@ -37,8 +38,13 @@ enum class MsgType : uint8_t {
   kSnapshotResp,   // context: the chunk acknowledged; reject: the transfer is refused
   kSnapshotChunk,  // index/log_term: the snapshot point; context: chunk number from 0;
                    // last; data: the chunk (opaque to Raft). The driver sends these for
-                   // a kSnapshot, in the leader's term.
+                   // a kSnapshot, in the leader's term. Chunk 0 carries `config`.
+  kTimeoutNow,     // leadership transfer: the leader tells `to` to campaign at once
 };
+
+// kVote context of a campaign started by kTimeoutNow: voters grant it even
+// while they still hear from the (transferring) leader.
+inline constexpr uint64_t kCampaignTransfer = 1;
 
 const char* to_string(MsgType t);
 
@@ -60,6 +66,8 @@ struct Message {
   uint64_t context = 0;
   bool last = false;   // kSnapshotChunk: the final chunk
   std::string data{};  // kSnapshotChunk: opaque payload
+  // kSnapshotChunk number 0: the encoded Membership at the snapshot point.
+  std::string config{};
 
   friend bool operator==(const Message&, const Message&) = default;
 };
@@ -83,6 +91,7 @@ struct SnapshotChunk {
   uint64_t seq = 0;  // 0 starts a new transfer
   bool last = false;
   std::string data;
+  std::string config;  // seq 0: the encoded Membership at the snapshot point
 };
 
 // A linearizable read may be served once the state machine has applied

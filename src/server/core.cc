@@ -43,11 +43,11 @@ ClientReply to_reply(kv::Result r) {
 
 }  // namespace
 
-Core::Core(CoreOptions options, raft::NodeId id, std::vector<raft::NodeId> members,
+Core::Core(CoreOptions options, raft::NodeId id, std::vector<raft::NodeId> known,
            storage::LogStorage& log, storage::KvStorage& kv, Outbox& out, Millis now)
     : opts_(std::move(options)),
       id_(std::move(id)),
-      members_(std::move(members)),
+      known_(std::move(known)),
       log_(log),
       kv_(kv),
       out_(out),
@@ -56,18 +56,26 @@ Core::Core(CoreOptions options, raft::NodeId id, std::vector<raft::NodeId> membe
   // leader's duplicate filter would drop a new request as an old one.
   std::mt19937_64 rng(opts_.seed ^ 0x6a09e667f3bcc909ULL);
   next_forward_id_ = rng() >> 1;
+  if (!opts_.join) bootstrap_ = opts_.initial_members.empty() ? known_ : opts_.initial_members;
   recover();
 }
 
 Core::~Core() = default;
 
 void Core::recover() {
-  storage::ClusterIdentity identity{id_, members_};
+  // The identity names the bootstrap voters (none for a joining server), so
+  // a data dir is never reused under another cluster's founding list, and a
+  // joining server restarted without --join does not found a cluster.
+  storage::ClusterIdentity identity{id_, bootstrap_};
+  auto describe = [](const std::vector<std::string>& ids) {
+    return ids.empty() ? std::string("joined an existing cluster")
+                       : fmt::format("bootstrapped with [{}]", fmt::join(ids, ","));
+  };
   if (auto stored = log_.identity()) {
     if (!(*stored == identity)) {
-      throw storage::StorageError(fmt::format(
-          "data belongs to node {} of cluster [{}], not node {} of [{}]", stored->node_id,
-          fmt::join(stored->node_ids, ","), id_, fmt::join(members_, ",")));
+      throw storage::StorageError(
+          fmt::format("data belongs to node {} that {}, not node {} that {}", stored->node_id,
+                      describe(stored->node_ids), id_, describe(bootstrap_)));
     }
   } else {
     log_.set_identity(identity);
@@ -91,9 +99,15 @@ void Core::recover() {
         "kv store applied index {} is behind the log's compaction point {}: entries are missing",
         restored.applied, restored.base_index));
   }
+  if (std::optional<std::string> blob = kv_.membership()) {
+    restored.membership = raft::Membership::decode(*blob);
+    if (!restored.membership) throw storage::StorageError("kv store: malformed membership record");
+  }
   raft::Config cfg;
   cfg.id = id_;
-  cfg.voters = members_;
+  cfg.voters = bootstrap_;
+  cfg.max_promote_lag = opts_.max_promote_lag;
+  cfg.bugs = opts_.raft_bugs;
   cfg.heartbeat_tick = std::max(1, opts_.heartbeat_ms / opts_.tick_ms);
   cfg.election_tick = std::max(cfg.heartbeat_tick + 1, opts_.election_timeout_ms / opts_.tick_ms);
   cfg.seed = opts_.seed ^ std::hash<std::string>{}(id_);
@@ -105,13 +119,25 @@ void Core::recover() {
   opts_.log(fmt::format("restored term {} commit {} applied {} log {}..{}",
                         restored.hard_state.term, restored.hard_state.commit, restored.applied,
                         restored.base_index + 1, last));
-  raft_ = std::make_unique<raft::Raft>(cfg, std::move(restored));
+  try {
+    raft_ = std::make_unique<raft::Raft>(cfg, std::move(restored));
+  } catch (const std::invalid_argument& e) {
+    throw storage::StorageError(e.what());
+  }
+  seen_config_index_ = raft_->membership_index();
+  was_in_configuration_ = in_configuration();
+  opts_.log(fmt::format("configuration: {}", raft::to_string(raft_->membership())));
   // A cluster of one needs no election timeout to know it is the leader.
-  if (members_.size() == 1) raft_->campaign();
+  if (raft_->membership().voters() == std::vector<raft::NodeId>{id_}) raft_->campaign();
 }
 
 bool Core::is_member(const raft::NodeId& id) const {
-  return std::find(members_.begin(), members_.end(), id) != members_.end();
+  return std::find(known_.begin(), known_.end(), id) != known_.end() ||
+         raft_->membership().contains(id) || raft_->progress().contains(id);
+}
+
+bool Core::in_configuration() const {
+  return raft_->membership().contains(id_);
 }
 
 void Core::reply(const ReplyTo& to, ClientReply r) {
@@ -131,6 +157,13 @@ void Core::client_request(RequestId id, ClientRequest request, Millis now) {
 
 void Core::handle_client(const ReplyTo& to, ClientRequest request) {
   bool mutating = !is_read_only(request.op);
+  if (!in_configuration()) {
+    // Removed, or not added yet: this server takes no part (and knows of no
+    // leader it could trust), so nothing happens and the error is definite.
+    return reply(to,
+                 error(ReplyCode::kUnavailable,
+                       "this server is not a member of the cluster (removed, or not yet added)"));
+  }
   if (raft_->role() != Role::kLeader) {
     const raft::NodeId& leader = raft_->leader();
     if (!to.via.empty() || leader.empty() || leader == id_ || !is_member(leader)) {
@@ -153,8 +186,13 @@ void Core::handle_client(const ReplyTo& to, ClientRequest request) {
     return;
   }
   auto p = raft_->propose(kv::encode(request));
+  if (!p) {
+    return reply(to,
+                 error(ReplyCode::kUnavailable,
+                       fmt::format("leadership is moving to {}; try again", raft_->transferee())));
+  }
   ++counters_.proposals;
-  proposals_[p->index] = PendingProposal{p->term, to, request.op, deadline};
+  proposals_[p->index] = PendingProposal{p->term, to, mutating, deadline};
 }
 
 void Core::handle_forward(const raft::NodeId& from, ForwardRequest f) {
@@ -180,8 +218,10 @@ void Core::peer_message(const raft::NodeId& from, PeerMessage m, Millis now) {
   now_ = std::max(now_, now);
   if (from == id_ || !is_member(from)) {
     if (counters_.strangers_dropped++ % 1000 == 0) {
-      opts_.log(fmt::format("dropping a message from {}, which is not a member of [{}] ({} so far)",
-                            from, fmt::join(members_, ","), counters_.strangers_dropped));
+      opts_.log(
+          fmt::format("dropping a message from {}, which is neither a known server [{}] nor a "
+                      "member ({} so far)",
+                      from, fmt::join(known_, ","), counters_.strangers_dropped));
     }
     return;
   }
@@ -211,6 +251,7 @@ void Core::tick(Millis now) {
   raft_->tick();
   if (raft_->role() != Role::kLeader && !senders_.empty()) senders_.clear();
   expire(now_);
+  finish_transfers();
 }
 
 void Core::expire(Millis now) {
@@ -237,7 +278,7 @@ void Core::expire(Millis now) {
       ++it;
       continue;
     }
-    if (is_read_only(it->second.op)) {
+    if (!it->second.mutating) {
       reply(it->second.to, error(ReplyCode::kUnavailable, "read timed out"));
     } else {
       reply(it->second.to, error(ReplyCode::kIndefinite, "not committed in time: outcome unknown"));
@@ -301,6 +342,8 @@ void Core::drive() {
     serve_reads();
     if (!rd.committed.empty()) maybe_compact();
   }
+  note_config_change();
+  finish_transfers();
 }
 
 void Core::send_messages(std::vector<raft::Message>& msgs) {
@@ -319,7 +362,7 @@ void Core::stage_snapshot(const raft::Ready& rd) {
   for (const raft::SnapshotChunk& c : rd.snapshot_chunks) {
     if (c.seq == 0) {
       receiving_.reset();
-      receiving_ = kv_.begin_snapshot(c.index, c.term);
+      receiving_ = kv_.begin_snapshot(c.index, c.term, c.config);
     }
     if (!receiving_) {
       throw storage::StorageError("snapshot chunk staged with no transfer open");
@@ -428,7 +471,8 @@ void Core::maybe_compact() {
 
 void Core::start_snapshot(const raft::NodeId& to) {
   SnapshotSender& s = senders_[to];
-  s = SnapshotSender{kv_.read_snapshot(), 0, false, 0};
+  s = SnapshotSender{kv_.read_snapshot(), 0, false, 0, {}};
+  s.config = raft_->membership_at(s.reader->index()).encode();
   opts_.log(fmt::format("sending snapshot at index {} to {}", s.reader->index(), to));
   ++counters_.snapshots_sent;
   send_snapshot_chunk(to, s);
@@ -443,6 +487,7 @@ void Core::send_snapshot_chunk(const raft::NodeId& to, SnapshotSender& s) {
   m.index = s.reader->index();
   m.log_term = s.reader->term();
   m.context = s.next_seq++;
+  if (m.context == 0) m.config = s.config;
   m.data = encode_pairs(s.reader->next_chunk(opts_.snapshot_chunk_bytes));
   m.last = s.reader->done();
   s.last_sent = m.last;

@@ -66,6 +66,16 @@ struct CoreOptions {
   uint64_t compact_bytes = 64 << 20;
   size_t snapshot_chunk_bytes = 1 << 20;
   int snapshot_timeout_ms = 5000;  // no chunk ack for this long aborts a transfer
+  // The bootstrap voters on a fresh data dir (default: every known node).
+  std::vector<raft::NodeId> initial_members;
+  // Start with no configuration and wait to be added (a new or replacement
+  // server joining a running cluster).
+  bool join = false;
+  // A learner is promoted only within this many entries of the leader.
+  uint64_t max_promote_lag = 256;
+  // Deliberately broken Raft behaviours: only the simulation sets these, to
+  // show that its checks catch them.
+  raft::Config::Bugs raft_bugs;
   CoreObserver* observer = nullptr;
   // Where the core's few log lines go (stderr in the binary).
   std::function<void(const std::string&)> log = [](const std::string&) {};
@@ -84,16 +94,19 @@ class Outbox {
 
 class Core {
  public:
+  // `known` are the servers that may talk to us at all (Maelstrom's
+  // node_ids, serve mode's --peers); who is a member is the log's business.
   // Recovers from the stores (checks they belong to this node and cluster,
   // finishes an interrupted snapshot install, replays nothing itself: Raft
   // re-applies from the KV store's applied point). Throws StorageError.
-  Core(CoreOptions options, raft::NodeId id, std::vector<raft::NodeId> members,
+  Core(CoreOptions options, raft::NodeId id, std::vector<raft::NodeId> known,
        storage::LogStorage& log, storage::KvStorage& kv, Outbox& out, Millis now);
   ~Core();
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
   void client_request(RequestId id, ClientRequest request, Millis now);
+  void admin_request(RequestId id, AdminRequest request, Millis now);
   // Messages from a node that is not a member are dropped.
   void peer_message(const raft::NodeId& from, PeerMessage m, Millis now);
   void tick(Millis now);
@@ -103,10 +116,24 @@ class Core {
 
   // Requests accepted but not yet answered.
   size_t pending() const;
+  // May `id` talk to us: a known server, or one the configuration names.
   bool is_member(const raft::NodeId& id) const;
+  // This node is in the configuration in effect (voter or learner).
+  bool in_configuration() const;
   const raft::Raft& raft() const { return *raft_; }
   const raft::NodeId& id() const { return id_; }
-  const std::vector<raft::NodeId>& members() const { return members_; }
+  const std::vector<raft::NodeId>& known() const { return known_; }
+
+  // The configuration as this node sees it; `lag` (entries behind the
+  // leader's log, per member) only on the leader.
+  struct MembersView {
+    std::vector<raft::Member> members;
+    raft::NodeId leader;
+    uint64_t config_index = 0;
+    bool change_pending = false;
+    std::map<raft::NodeId, uint64_t> lag;
+  };
+  MembersView members_view() const;
   std::string stats() const;
 
   struct Counters {
@@ -129,7 +156,11 @@ class Core {
   struct PendingProposal {
     uint64_t term;
     ReplyTo to;
-    ClientRequest::Op op;
+    bool mutating;
+    Millis deadline;
+  };
+  struct PendingTransfer {
+    raft::NodeId target;
     Millis deadline;
   };
   struct PendingRead {
@@ -148,6 +179,7 @@ class Core {
     uint64_t next_seq = 0;
     bool last_sent = false;
     Millis deadline = 0;
+    std::string config;  // the configuration at the snapshot point, in chunk 0
   };
 
   void recover();
@@ -170,10 +202,16 @@ class Core {
   void on_snapshot_ack(const raft::Message& m);
 
   void expire(Millis now);
+  void finish_transfers();
+  void note_config_change();
 
   CoreOptions opts_;
   raft::NodeId id_;
-  std::vector<raft::NodeId> members_;
+  std::vector<raft::NodeId> known_;
+  std::vector<raft::NodeId> bootstrap_;  // initial voters; empty when joining
+  uint64_t seen_config_index_ = 0;
+  bool was_in_configuration_ = false;
+  std::map<RequestId, PendingTransfer> transfers_;
   storage::LogStorage& log_;
   storage::KvStorage& kv_;
   Outbox& out_;

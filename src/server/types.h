@@ -56,4 +56,14 @@ struct ForwardReply {
 
 using PeerMessage = std::variant<raft::Message, ForwardRequest, ForwardReply>;
 
+// An operator's request to change the cluster. Served by the leader only
+// (a follower answers kUnavailable naming the leader); the reply comes once
+// the change is committed, or the transfer done.
+struct AdminRequest {
+  enum class Op { kAddLearner, kAddVoter, kPromote, kRemove, kTransferLeader };
+  Op op = Op::kAddLearner;
+  raft::NodeId node;
+  std::string address;  // additions: where the new member's peer port is (serve mode)
+};
+
 }  // namespace raftkv::server

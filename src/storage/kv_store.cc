@@ -11,8 +11,10 @@ namespace raftkv::storage {
 namespace {
 
 // Data keys live under "d/", metadata under "m/", so a user key can never
-// collide with the applied record. "d0" is the first key after every "d/".
+// collide with the applied or membership record. "d0" is the first key
+// after every "d/".
 constexpr char kAppliedKey[] = "m/applied";
+constexpr char kMembershipKey[] = "m/members";
 constexpr char kDataBegin[] = "d/";
 constexpr char kDataEnd[] = "d0";
 
@@ -57,6 +59,37 @@ AppliedRecord decode_applied(std::string_view v) {
   return r;
 }
 
+// crc32c(4) over the blob, then the blob.
+std::string seal_membership(const std::string& membership) {
+  std::string v;
+  put_u32(v, crc32c(membership));
+  v.append(membership);
+  return v;
+}
+
+// The membership record in `ro`'s view, checksum verified; nullopt if
+// there is none.
+std::optional<std::string> read_membership(rocksdb::DB& db, const rocksdb::ReadOptions& ro) {
+  std::string v;
+  rocksdb::Status s = db.Get(ro, kMembershipKey, &v);
+  if (s.IsNotFound()) return std::nullopt;
+  check(s, "read membership");
+  if (v.size() < 4 || get_u32(v) != crc32c(std::string_view(v).substr(4))) {
+    throw StorageError("kv store: membership checksum mismatch");
+  }
+  return v.substr(4);
+}
+
+// Records `membership` in `batch`; nullopt deletes the record (an install
+// without one).
+void write_membership(rocksdb::WriteBatch& batch, const std::optional<std::string>& membership) {
+  if (membership) {
+    check(batch.Put(kMembershipKey, seal_membership(*membership)), "batch put");
+  } else {
+    check(batch.Delete(kMembershipKey), "batch delete");
+  }
+}
+
 }  // namespace
 
 KvStore::KvStore(const std::string& dir) {
@@ -93,6 +126,7 @@ KvStore::KvStore(const std::string& dir) {
     } else if (!s.IsNotFound()) {
       check(s, "read applied index");
     }
+    membership_ = read_membership(*db_, {});
   } catch (...) {
     // The handles must go before the DB does.
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
@@ -122,7 +156,8 @@ void KvStore::write_applied(rocksdb::WriteBatch& batch, uint64_t index, uint64_t
   check(batch.Put(kAppliedKey, a), "batch put");
 }
 
-void KvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term) {
+void KvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term,
+                    const std::optional<std::string>& membership) {
   rocksdb::WriteBatch batch;
   for (const auto& [k, v] : writes) {
     if (v) {
@@ -132,9 +167,11 @@ void KvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_t
     }
   }
   write_applied(batch, applied, applied_term, live_);
+  if (membership) write_membership(batch, membership);
   check(db_->Write({}, &batch), "write");
   applied_ = applied;
   applied_term_ = applied_term;
+  if (membership) membership_ = membership;
 }
 
 void KvStore::sync() {
@@ -158,6 +195,7 @@ class KvStore::Reader final : public SnapshotReader {
     }
     index_ = r.index;
     term_ = r.term;
+    membership_ = read_membership(*db_, ro);
     it_.reset(db_->NewIterator(ro, handles[r.slot]));
     it_->Seek(kDataBegin);
     done_ = !it_->Valid() || !it_->key().starts_with(kDataBegin);
@@ -168,6 +206,7 @@ class KvStore::Reader final : public SnapshotReader {
   }
   uint64_t index() const override { return index_; }
   uint64_t term() const override { return term_; }
+  std::optional<std::string> membership() const override { return membership_; }
   bool done() const override { return done_; }
 
   KvPairs next_chunk(size_t max_bytes) override {
@@ -194,6 +233,7 @@ class KvStore::Reader final : public SnapshotReader {
   const rocksdb::Snapshot* snap_ = nullptr;
   std::unique_ptr<rocksdb::Iterator> it_;
   uint64_t index_ = 0, term_ = 0;
+  std::optional<std::string> membership_;
   bool done_ = false;
 };
 
@@ -205,8 +245,12 @@ std::unique_ptr<KvStorage::SnapshotReader> KvStore::read_snapshot() {
 
 class KvStore::Writer final : public SnapshotWriter {
  public:
-  Writer(KvStore& store, uint64_t index, uint64_t term)
-      : store_(store), index_(index), term_(term), generation_(++store.writer_generation_) {
+  Writer(KvStore& store, uint64_t index, uint64_t term, std::optional<std::string> membership)
+      : store_(store),
+        index_(index),
+        term_(term),
+        membership_(std::move(membership)),
+        generation_(++store.writer_generation_) {
     slot_ = 1 - store_.live_;
     // Whatever an abandoned install left in the spare slot goes first.
     check(store_.db_->DeleteRange({}, store_.slot_cf(slot_), kDataBegin, kDataEnd), "clear slot");
@@ -226,6 +270,7 @@ class KvStore::Writer final : public SnapshotWriter {
     check(store_.db_->SyncWAL(), "snapshot sync");
     rocksdb::WriteBatch batch;
     store_.write_applied(batch, index_, term_, slot_);
+    write_membership(batch, membership_);
     rocksdb::WriteOptions wo;
     wo.sync = true;
     check(store_.db_->Write(wo, &batch), "snapshot commit");
@@ -233,6 +278,7 @@ class KvStore::Writer final : public SnapshotWriter {
     store_.live_ = slot_;
     store_.applied_ = index_;
     store_.applied_term_ = term_;
+    store_.membership_ = membership_;
     // The old map is garbage now; a crash before this is durable only
     // delays its removal to the next install.
     check(store_.db_->DeleteRange({}, store_.slot_cf(old), kDataBegin, kDataEnd), "clear old");
@@ -247,12 +293,14 @@ class KvStore::Writer final : public SnapshotWriter {
   }
   KvStore& store_;
   uint64_t index_, term_;
+  std::optional<std::string> membership_;
   uint64_t generation_;
   int slot_ = 1;
 };
 
-std::unique_ptr<KvStorage::SnapshotWriter> KvStore::begin_snapshot(uint64_t index, uint64_t term) {
-  return std::make_unique<Writer>(*this, index, term);
+std::unique_ptr<KvStorage::SnapshotWriter> KvStore::begin_snapshot(
+    uint64_t index, uint64_t term, std::optional<std::string> membership) {
+  return std::make_unique<Writer>(*this, index, term, std::move(membership));
 }
 
 }  // namespace raftkv::storage

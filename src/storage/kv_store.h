@@ -7,7 +7,8 @@
 // streams into the other slot, unsynced, and commit() syncs the WAL and then
 // flips the applied record in one synced write: a crash before the flip
 // leaves the old map, after it the new one, and memory stays bounded by
-// RocksDB's memtables whatever the snapshot's size.
+// RocksDB's memtables whatever the snapshot's size. The membership is a
+// metadata record next to the applied one, written in the same batches.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -32,13 +33,18 @@ class KvStore final : public KvStorage {
   std::optional<std::string> get(const std::string& key) override;
   uint64_t applied_index() const override { return applied_; }
   uint64_t applied_term() const override { return applied_term_; }
+  std::optional<std::string> membership() const override { return membership_; }
 
   // Not synced: the log is durable, and a lost tail is replayed from it.
-  void apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term = 0) override;
+  using KvStorage::apply;
+  void apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term,
+             const std::optional<std::string>& membership) override;
   void sync() override;
 
   std::unique_ptr<SnapshotReader> read_snapshot() override;
-  std::unique_ptr<SnapshotWriter> begin_snapshot(uint64_t index, uint64_t term) override;
+  using KvStorage::begin_snapshot;
+  std::unique_ptr<SnapshotWriter> begin_snapshot(uint64_t index, uint64_t term,
+                                                 std::optional<std::string> membership) override;
 
  private:
   class Reader;
@@ -51,6 +57,7 @@ class KvStore final : public KvStorage {
   int live_ = 0;
   uint64_t applied_ = 0;
   uint64_t applied_term_ = 0;
+  std::optional<std::string> membership_;
   uint64_t writer_generation_ = 0;  // a newer writer abandons older ones
 };
 

@@ -12,6 +12,7 @@ void MemoryKvStore::apply_to(State& s, const Apply& a) {
   }
   s.applied = a.applied;
   s.applied_term = a.applied_term;
+  if (a.membership) s.membership = a.membership;
 }
 
 std::optional<std::string> MemoryKvStore::get(const std::string& key) {
@@ -20,8 +21,9 @@ std::optional<std::string> MemoryKvStore::get(const std::string& key) {
   return it->second;
 }
 
-void MemoryKvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term) {
-  Apply a{writes, applied, applied_term};
+void MemoryKvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term,
+                          const std::optional<std::string>& membership) {
+  Apply a{writes, applied, applied_term, membership};
   apply_to(current_, a);
   unsynced_.push_back(std::move(a));
 }
@@ -48,6 +50,7 @@ class MemoryKvStore::Reader final : public SnapshotReader {
   explicit Reader(const State& s) : state_(s), it_(state_.data.begin()) {}
   uint64_t index() const override { return state_.applied; }
   uint64_t term() const override { return state_.applied_term; }
+  std::optional<std::string> membership() const override { return state_.membership; }
   bool done() const override { return it_ == state_.data.end(); }
   KvPairs next_chunk(size_t max_bytes) override {
     KvPairs out;
@@ -72,10 +75,11 @@ std::unique_ptr<KvStorage::SnapshotReader> MemoryKvStore::read_snapshot() {
 
 class MemoryKvStore::Writer final : public SnapshotWriter {
  public:
-  Writer(MemoryKvStore& store, uint64_t index, uint64_t term)
+  Writer(MemoryKvStore& store, uint64_t index, uint64_t term, std::optional<std::string> membership)
       : store_(store), generation_(++store.writer_generation_) {
     staged_.applied = index;
     staged_.applied_term = term;
+    staged_.membership = std::move(membership);  // replaces, nullopt included
   }
   void add(const KvPairs& pairs) override {
     check();
@@ -99,9 +103,9 @@ class MemoryKvStore::Writer final : public SnapshotWriter {
   State staged_;
 };
 
-std::unique_ptr<KvStorage::SnapshotWriter> MemoryKvStore::begin_snapshot(uint64_t index,
-                                                                         uint64_t term) {
-  return std::make_unique<Writer>(*this, index, term);
+std::unique_ptr<KvStorage::SnapshotWriter> MemoryKvStore::begin_snapshot(
+    uint64_t index, uint64_t term, std::optional<std::string> membership) {
+  return std::make_unique<Writer>(*this, index, term, std::move(membership));
 }
 
 }  // namespace raftkv::storage

@@ -42,6 +42,7 @@ void put_raft(std::string& out, const raft::Message& m) {
   for (uint64_t v : {m.reject_hint, m.conflict_term, m.context}) put_varint(out, v);
   put_bool(out, m.last);
   put_str(out, m.data);
+  put_str(out, m.config);
   put_varint(out, m.entries.size());
   for (const raft::Entry& e : m.entries) {
     put_varint(out, e.term);
@@ -167,7 +168,7 @@ class Reader {
 
 raft::Message get_raft(Reader& r) {
   raft::Message m;
-  m.type = r.enumeration("raft message type", raft::MsgType::kSnapshotChunk);
+  m.type = r.enumeration("raft message type", raft::MsgType::kTimeoutNow);
   m.from = r.str("from");
   m.to = r.str("to");
   m.term = r.varint("term");
@@ -180,13 +181,14 @@ raft::Message get_raft(Reader& r) {
   m.context = r.varint("context");
   m.last = r.boolean("last");
   m.data = r.str("data");
+  m.config = r.str("config");
   size_t n = r.count("entries", kMinEntryBytes);
   m.entries.reserve(n);
   for (size_t i = 0; i < n && r.ok(); ++i) {
     raft::Entry& e = m.entries.emplace_back();
     e.term = r.varint("entry term");
     e.index = r.varint("entry index");
-    e.type = r.enumeration("entry type", raft::EntryType::kNoop);
+    e.type = r.enumeration("entry type", raft::EntryType::kConfig);
     e.data = r.str("entry data");
   }
   return m;

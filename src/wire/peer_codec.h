@@ -27,7 +27,7 @@
 
 namespace raftkv::wire {
 
-inline constexpr uint8_t kWireVersion = 1;
+inline constexpr uint8_t kWireVersion = 2;  // 2: snapshot chunks carry the configuration
 inline constexpr size_t kFrameHeaderBytes = 4;
 inline constexpr size_t kDefaultMaxFrameBytes = 64u << 20;
 

@@ -438,6 +438,9 @@ class Cluster {
     c.context = s.next_seq++;
     c.last = s.next_seq == s.chunks;
     c.data = "part" + std::to_string(c.context + 1) + "/" + std::to_string(s.chunks);
+    // The first chunk carries the configuration at the snapshot point, as
+    // the server core's sender does (not printed: it is the leader's own).
+    if (c.context == 0) c.config = up(leader).membership_at(s.index).encode();
     network_.push_back(c);
   }
 

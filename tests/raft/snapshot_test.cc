@@ -33,6 +33,8 @@ Message chunk(const NodeId& from, uint64_t term, uint64_t seq, bool last, uint64
             .context = seq};
   m.last = last;
   m.data = "chunk" + std::to_string(seq);
+  // The first chunk carries the configuration at the snapshot point.
+  if (seq == 0) m.config = Membership::of_voters({"n1", "n2", "n3", "n4"}).encode();
   return m;
 }
 
@@ -41,6 +43,18 @@ const Message* find(const Ready& rd, MsgType t) {
     if (m.type == t) return &m;
   }
   return nullptr;
+}
+
+TEST(Snapshot, AFirstChunkWithoutAConfigurationIsRefused) {
+  auto r = follower(3, "n1");
+  Message m = chunk("n1", 3, 0, true);
+  m.config.clear();
+  r->step(m);
+  Ready rd = r->ready();
+  EXPECT_TRUE(rd.snapshot_chunks.empty());
+  const Message* ack = find(rd, MsgType::kSnapshotResp);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_TRUE(ack->reject);
 }
 
 TEST(Snapshot, ChunksFromTheLeaderAreStagedThenInstalled) {
@@ -64,6 +78,9 @@ TEST(Snapshot, ChunksFromTheLeaderAreStagedThenInstalled) {
   EXPECT_EQ(rd.install_snapshot->term, 2u);
   EXPECT_EQ(rd.install_snapshot->hard_state.commit, 50u);
   EXPECT_EQ(r->commit_index(), 50u);
+  // The configuration came with it.
+  EXPECT_TRUE(r->membership().is_voter("n4"));
+  EXPECT_EQ(rd.snapshot_chunks[0].config, "");  // only the first chunk carries it
   EXPECT_EQ(r->log().base_term(), 2u);
   const Message* resp = find(rd, MsgType::kAppendResp);
   ASSERT_NE(resp, nullptr);

@@ -238,18 +238,24 @@ struct Simulation::Impl {
     std::optional<std::string> get(const std::string& key) override { return kv().get(key); }
     uint64_t applied_index() const override { return node().kv_disk.applied_index(); }
     uint64_t applied_term() const override { return node().kv_disk.applied_term(); }
-    void apply(const storage::KvWrites& writes, uint64_t applied, uint64_t term) override {
+    std::optional<std::string> membership() const override { return node().kv_disk.membership(); }
+    using storage::KvStorage::apply;
+    void apply(const storage::KvWrites& writes, uint64_t applied, uint64_t term,
+               const std::optional<std::string>& membership) override {
       point("applying");
-      kv().apply(writes, applied, term);
+      kv().apply(writes, applied, term, membership);
     }
     void sync() override {
       point("syncing the KV store");
       kv().sync();
     }
     std::unique_ptr<SnapshotReader> read_snapshot() override { return kv().read_snapshot(); }
-    std::unique_ptr<SnapshotWriter> begin_snapshot(uint64_t index, uint64_t term) override {
+    using storage::KvStorage::begin_snapshot;
+    std::unique_ptr<SnapshotWriter> begin_snapshot(uint64_t index, uint64_t term,
+                                                   std::optional<std::string> membership) override {
       point("starting a snapshot install");
-      return std::make_unique<Writer>(*this, kv().begin_snapshot(index, term));
+      return std::make_unique<Writer>(*this,
+                                      kv().begin_snapshot(index, term, std::move(membership)));
     }
 
     // Outbox

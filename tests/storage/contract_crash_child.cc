@@ -1,8 +1,10 @@
 // Child of the StorageContractKill tests: runs a seeded history (the same
 // generators as the contract suite) against the RocksDB log or KV store in
 // DIR and writes the number of completed ops after each one, until it is
-// SIGKILLed. Usage: contract_crash_child log|kv DIR SEED N, or
+// SIGKILLed. Usage: contract_crash_child log|kv|members DIR SEED N, or
 // contract_crash_child install DIR SEED 0 (back-to-back installs, forever).
+// members: N applies, each recording apply_membership() of its index,
+// synced every 17.
 #include <unistd.h>
 
 #include <cstdio>
@@ -49,6 +51,13 @@ int main(int argc, char** argv) {
       report(i + 1);
     }
     runner.drop_writer();
+  } else if (mode == "members") {
+    KvStore kv(dir);
+    for (uint64_t i = 1; i <= n; ++i) {
+      kv.apply(contract::membership_test_apply(i), i, 1, contract::apply_membership(i));
+      if (i % 17 == 0) kv.sync();
+      report(i);
+    }
   } else if (mode == "install") {
     // Back-to-back chunked installs with applies between (install_state):
     // "chunk", "commit <index>" and "apply <index>" lines say what returned.
@@ -58,7 +67,7 @@ int main(int argc, char** argv) {
     // just redo the one a kill interrupted: residue of that one would show.
     for (uint64_t base = a - a % 10 + 10 * (1 + seed % 3);; base += 10) {
       auto pairs = contract::install_map(base);
-      auto w = kv.begin_snapshot(base, base / 10);
+      auto w = kv.begin_snapshot(base, base / 10, contract::install_membership(base));
       KvPairs chunk;
       for (auto& p : pairs) {
         chunk.push_back(p);
@@ -72,7 +81,8 @@ int main(int argc, char** argv) {
       w->commit();
       say("commit " + std::to_string(base));
       for (uint64_t i = base + 1; i <= base + 3; ++i) {
-        kv.apply_puts(contract::install_apply(i), i, base / 10);
+        KvPairs puts = contract::install_apply(i);
+        kv.apply(KvWrites(puts.begin(), puts.end()), i, base / 10, contract::apply_membership(i));
         say("apply " + std::to_string(i));
       }
     }

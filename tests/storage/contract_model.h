@@ -206,19 +206,53 @@ inline int find_log_prefix(const std::vector<LogOp>& ops, size_t completed,
 // ---- kv ------------------------------------------------------------------------
 
 struct KvModel {
+  // A constructor rather than an aggregate, so the many maps spelled
+  // without a membership need not name it.
+  KvModel(std::map<std::string, std::string> d = {}, uint64_t a = 0, uint64_t t = 0,
+          std::optional<std::string> m = std::nullopt)
+      : data(std::move(d)), applied(a), applied_term(t), membership(std::move(m)) {}
   std::map<std::string, std::string> data;
   uint64_t applied = 0, applied_term = 0;
+  std::optional<std::string> membership;
   bool operator==(const KvModel&) const = default;
 };
 
 struct KvOp {
   // kBegin starts a snapshot writer (abandoning an open one); kAdd streams
   // pairs into it; kCommit makes it the map; kAbandon destroys it.
-  enum class Kind { kApply, kSync, kBegin, kAdd, kCommit, kAbandon } kind = Kind::kApply;
+  enum class Kind { kApply, kSync, kBegin, kAdd, kCommit, kAbandon };
+  KvOp(Kind k = Kind::kApply, KvPairs p = {}, uint64_t i = 0, uint64_t t = 0,
+       std::optional<std::string> m = std::nullopt)
+      : kind(k), pairs(std::move(p)), index(i), term(t), membership(std::move(m)) {}
+  Kind kind;
   KvPairs pairs;
   uint64_t index = 0, term = 0;
+  // kApply: recorded when set; kBegin: the snapshot's (nullopt clears it).
+  std::optional<std::string> membership;
   bool durable() const { return kind == Kind::kSync || kind == Kind::kCommit; }
 };
+
+// The membership a generated apply or install at `index` carries. A pure
+// function of the index, so a membership recovered with the wrong applied
+// point shows; a few applies and installs carry none.
+inline std::optional<std::string> apply_membership(uint64_t index) {
+  if (index % 3 == 0) return std::nullopt;
+  return "members@" + std::to_string(index);
+}
+inline std::optional<std::string> install_membership(uint64_t index) {
+  if (index % 4 == 0) return std::nullopt;
+  return "snapshot@" + std::to_string(index);
+}
+// The membership after applies 1..applied, each with apply_membership().
+inline std::optional<std::string> applied_membership(uint64_t applied) {
+  if (applied == 0) return std::nullopt;
+  return apply_membership(applied % 3 == 0 ? applied - 1 : applied);
+}
+// The apply at `index` of the membership SIGKILL test: a padded value, so
+// the kill lands amid real write traffic.
+inline KvWrites membership_test_apply(uint64_t index) {
+  return {{"k", std::to_string(index)}, {"pad", std::string(2000, static_cast<char>(index))}};
+}
 
 // What the model needs to know about an install in progress.
 struct KvModelState {
@@ -232,11 +266,12 @@ inline void apply(KvModelState& s, const KvOp& op) {
       for (const auto& [k, v] : op.pairs) s.map.data[k] = v;
       s.map.applied = op.index;
       s.map.applied_term = op.term;
+      if (op.membership) s.map.membership = op.membership;
       return;
     case KvOp::Kind::kSync:
       return;
     case KvOp::Kind::kBegin:
-      s.staged = KvModel{{}, op.index, op.term};
+      s.staged = KvModel{{}, op.index, op.term, op.membership};
       return;
     case KvOp::Kind::kAdd:
       for (const auto& [k, v] : op.pairs) s.staged->data[k] = v;
@@ -258,13 +293,13 @@ class KvRunner {
   void run(const KvOp& op) {
     switch (op.kind) {
       case KvOp::Kind::kApply:
-        kv_.apply_puts(op.pairs, op.index, op.term);
+        kv_.apply(KvWrites(op.pairs.begin(), op.pairs.end()), op.index, op.term, op.membership);
         return;
       case KvOp::Kind::kSync:
         kv_.sync();
         return;
       case KvOp::Kind::kBegin:
-        writer_ = kv_.begin_snapshot(op.index, op.term);
+        writer_ = kv_.begin_snapshot(op.index, op.term, op.membership);
         return;
       case KvOp::Kind::kAdd:
         writer_->add(op.pairs);
@@ -304,7 +339,8 @@ inline std::vector<KvOp> generate_kv_ops(uint64_t seed, size_t n, const KvGenOpt
   while (ops.size() < n) {
     uint64_t r = rng() % 20;
     if (r < 13) {
-      KvOp op{KvOp::Kind::kApply, {}, ++applied, term};
+      ++applied;
+      KvOp op{KvOp::Kind::kApply, {}, applied, term, apply_membership(applied)};
       size_t puts = rng() % 4;  // zero puts: a no-op entry still moves the applied point
       for (size_t i = 0; i < puts; ++i)
         op.pairs.emplace_back(key(), random_bytes(rng, o.max_value));
@@ -316,7 +352,7 @@ inline std::vector<KvOp> generate_kv_ops(uint64_t seed, size_t n, const KvGenOpt
       // (explicitly or by a newer begin), usually committed.
       if (rng() % 3 == 0) ++term;
       applied += 1 + rng() % 20;
-      ops.push_back({KvOp::Kind::kBegin, {}, applied, term});
+      ops.push_back({KvOp::Kind::kBegin, {}, applied, term, install_membership(applied)});
       size_t total = rng() % (o.install_pairs + 1);
       std::map<std::string, std::string> pairs;
       while (pairs.size() < total && pairs.size() < o.keys) {
@@ -351,6 +387,7 @@ inline KvModel dump(KvStorage& kv, size_t chunk_bytes = 4096) {
   auto r = kv.read_snapshot();
   out.applied = r->index();
   out.applied_term = r->term();
+  out.membership = r->membership();
   while (!r->done()) {
     KvPairs chunk = r->next_chunk(chunk_bytes);
     if (chunk.empty()) throw std::runtime_error("next_chunk returned nothing before done()");
@@ -397,10 +434,11 @@ inline KvPairs install_apply(uint64_t index) {  // the apply at index (not a mul
 
 inline KvModel install_state(uint64_t applied) {
   uint64_t base = applied - applied % 10;
-  KvModel m{install_map(base), base, base / 10};
+  KvModel m{install_map(base), base, base / 10, install_membership(base)};
   for (uint64_t i = base + 1; i <= applied; ++i) {
     for (auto& [k, v] : install_apply(i)) m.data[k] = v;
     m.applied = i;
+    if (auto members = apply_membership(i)) m.membership = members;
   }
   return m;
 }

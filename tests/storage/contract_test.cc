@@ -463,6 +463,7 @@ TYPED_TEST(StorageContract, KvRandomHistoriesCrashToAPrefix) {
       ASSERT_EQ(b.kv().applied_index(), s.map.applied) << "seed " << seed << " op " << i;
     }
     ASSERT_EQ(contract::dump(b.kv()), s.map) << "seed " << seed;
+    ASSERT_EQ(b.kv().membership(), s.map.membership) << "seed " << seed;
     for (const auto& [k, v] : s.map.data) ASSERT_EQ(b.kv().get(k), v) << "seed " << seed;
     runner.drop_writer();
     b.crash();
@@ -471,6 +472,7 @@ TYPED_TEST(StorageContract, KvRandomHistoriesCrashToAPrefix) {
     ASSERT_GE(k, 0) << "seed " << seed << ": crash after " << crash_at << " ops left no prefix";
     EXPECT_EQ(b.kv().applied_index(), got.applied);
     EXPECT_EQ(b.kv().applied_term(), got.applied_term);
+    EXPECT_EQ(b.kv().membership(), got.membership);
     for (const auto& [key, v] : got.data) EXPECT_EQ(b.kv().get(key), v);
     if (static_cast<size_t>(k) < crash_at) lost.insert(k);
   }
@@ -673,6 +675,153 @@ TYPED_TEST(StorageContract, KvSupersededWriterThrows) {
   EXPECT_EQ(contract::dump(b.kv()), (KvModel{{{"from-second", "y"}}, 60, 4}));
 }
 
+// ---- kv: membership ------------------------------------------------------------------
+
+TYPED_TEST(StorageContract, KvMembershipIsAbsentOnAFreshStore) {
+  TypeParam b(1);
+  EXPECT_EQ(b.kv().membership(), std::nullopt);
+  EXPECT_EQ(b.kv().read_snapshot()->membership(), std::nullopt);
+  b.kv().apply({{"a", "1"}}, 1, 1);
+  b.kv().sync();
+  b.crash();
+  EXPECT_EQ(b.kv().membership(), std::nullopt);
+  EXPECT_EQ(b.kv().read_snapshot()->membership(), std::nullopt);
+}
+
+TYPED_TEST(StorageContract, KvMembershipIsRecordedByApplyAndKeptByAppliesWithout) {
+  TypeParam b(1);
+  const std::string members("n1\0n2", 5);  // opaque bytes
+  b.kv().apply({{"a", "1"}}, 1, 1, members);
+  EXPECT_EQ(b.kv().membership(), members);
+  EXPECT_EQ(b.kv().get("a"), "1");
+  b.kv().apply({{"b", "2"}}, 2, 1);
+  b.kv().apply({}, 3, 2, std::nullopt);
+  b.kv().apply_puts({{"c", "3"}}, 4, 2);
+  EXPECT_EQ(b.kv().membership(), members);
+  EXPECT_EQ(b.kv().read_snapshot()->membership(), members);
+  b.kv().sync();
+  b.crash();
+  EXPECT_EQ(b.kv().membership(), members);
+  EXPECT_EQ(b.kv().applied_index(), 4u);
+  // A later one replaces it; an empty blob is a membership too.
+  b.kv().apply({}, 5, 2, std::string());
+  EXPECT_EQ(b.kv().membership(), std::string());
+  b.kv().sync();
+  b.crash();
+  EXPECT_EQ(contract::dump(b.kv()),
+            (KvModel{{{"a", "1"}, {"b", "2"}, {"c", "3"}}, 5, 2, std::string()}));
+}
+
+// Applies record the membership their index names (or none, keeping the one
+// before), synced now and then: whatever a crash keeps, the membership is
+// the one of the applied point it kept, never a newer or older one.
+TYPED_TEST(StorageContract, KvMembershipAfterACrashIsThatOfTheAppliedPoint) {
+  std::set<uint64_t> lost;
+  for (uint64_t seed : seeds<TypeParam>()) {
+    TypeParam b(seed);
+    std::mt19937_64 rng(seed);
+    uint64_t n = 10 + rng() % 30, synced = 0;
+    for (uint64_t i = 1; i <= n; ++i) {
+      b.kv().apply({{"k", std::to_string(i)}}, i, 1, contract::apply_membership(i));
+      if (rng() % 8 == 0) {
+        b.kv().sync();
+        synced = i;
+      }
+    }
+    b.crash();
+    uint64_t a = b.kv().applied_index();
+    ASSERT_TRUE(a >= synced && a <= n) << "seed " << seed << ": applied " << a;
+    EXPECT_EQ(b.kv().membership(), contract::applied_membership(a)) << "seed " << seed;
+    EXPECT_EQ(b.kv().read_snapshot()->membership(), contract::applied_membership(a));
+    if (a > 0) {
+      EXPECT_EQ(b.kv().get("k"), std::to_string(a)) << "seed " << seed;
+    }
+    lost.insert(n - a);
+  }
+  if (std::string(TypeParam::kName) == "Memory") {
+    EXPECT_GT(lost.size(), 3u);  // crashes really dropped tails of several lengths
+  }
+}
+
+TYPED_TEST(StorageContract, KvReaderSeesTheMembershipOfItsPoint) {
+  TypeParam b(1);
+  b.kv().apply({{"a", "1"}}, 1, 1, std::string("m1"));
+  b.kv().apply({{"b", "2"}}, 2, 1);
+  auto at2 = b.kv().read_snapshot();
+  b.kv().apply({{"c", "3"}}, 3, 1, std::string("m3"));
+  b.kv().sync();
+  auto at3 = b.kv().read_snapshot();
+  b.kv().install_snapshot({{"z", "9"}}, 10, 2, std::string("m10"));
+  b.kv().apply({}, 11, 2, std::string("m11"));
+  EXPECT_EQ(at2->index(), 2u);
+  EXPECT_EQ(at2->membership(), "m1");
+  EXPECT_EQ(at3->index(), 3u);
+  EXPECT_EQ(at3->membership(), "m3");
+  EXPECT_EQ(b.kv().membership(), "m11");
+  EXPECT_EQ(b.kv().read_snapshot()->membership(), "m11");
+}
+
+// An install replaces the membership with the snapshot's, and one without
+// a membership clears it: the old one describes another point of the log.
+TYPED_TEST(StorageContract, KvInstallReplacesTheMembership) {
+  for (uint64_t seed : seeds<TypeParam>()) {
+    TypeParam b(seed);
+    b.kv().apply({{"a", "1"}}, 1, 1, std::string("old"));
+    b.kv().sync();
+    {
+      auto w = b.kv().begin_snapshot(50, 3, std::string("new"));
+      w->add({{"x", "1"}});
+      EXPECT_EQ(b.kv().membership(), "old");  // invisible until commit
+      EXPECT_EQ(b.kv().read_snapshot()->membership(), "old");
+      w->commit();
+    }
+    EXPECT_EQ(b.kv().membership(), "new");
+    b.crash();
+    EXPECT_EQ(contract::dump(b.kv()), (KvModel{{{"x", "1"}}, 50, 3, "new"}));
+    EXPECT_EQ(b.kv().membership(), "new");
+    b.kv().apply({}, 51, 3);
+    EXPECT_EQ(b.kv().membership(), "new");
+    b.kv().install_snapshot({{"y", "2"}}, 60, 3);
+    EXPECT_EQ(b.kv().membership(), std::nullopt);
+    b.crash();
+    EXPECT_EQ(contract::dump(b.kv()), (KvModel{{{"y", "2"}}, 60, 3, std::nullopt}));
+    EXPECT_EQ(b.kv().membership(), std::nullopt);
+    b.kv().install_snapshot({}, 70, 4, std::string("again"));
+    b.crash();
+    EXPECT_EQ(contract::dump(b.kv()), (KvModel{{}, 70, 4, "again"}));
+    EXPECT_EQ(b.kv().membership(), "again");
+  }
+}
+
+TYPED_TEST(StorageContract, KvAbandonedOrSupersededInstallLeavesTheOldMembership) {
+  for (uint64_t seed : seeds<TypeParam>()) {
+    TypeParam b(seed);
+    b.kv().apply({{"a", "1"}}, 1, 1, std::string("old"));
+    b.kv().sync();
+    const KvModel old{{{"a", "1"}}, 1, 1, "old"};
+    {
+      auto w = b.kv().begin_snapshot(50, 3, std::string("abandoned"));
+      w->add({{"x", "1"}});
+    }
+    EXPECT_EQ(contract::dump(b.kv()), old);
+    b.crash();
+    EXPECT_EQ(contract::dump(b.kv()), old);
+    EXPECT_EQ(b.kv().membership(), "old");
+    // Neither a superseded install nor an abandoned one without a
+    // membership touches it.
+    auto first = b.kv().begin_snapshot(60, 3, std::string("superseded"));
+    first->add({{"y", "2"}});
+    auto second = b.kv().begin_snapshot(70, 3);
+    EXPECT_THROW(first->commit(), StorageError);
+    second.reset();
+    first.reset();
+    EXPECT_EQ(contract::dump(b.kv()), old);
+    b.crash();
+    EXPECT_EQ(contract::dump(b.kv()), old);
+    EXPECT_EQ(b.kv().membership(), "old");
+  }
+}
+
 // The in-memory store outlives a simulated crash, and so may a writer
 // object: it must be dead with the process that made it.
 TEST(MemoryKvStoreCrash, AWriterFromBeforeACrashCannotCommitAfterIt) {
@@ -786,6 +935,7 @@ TEST(StorageContractKill, RocksKvKilledMidHistoryAndMidInstallRecoversAPrefix) {
     int k = contract::find_kv_prefix(ops, completed, got);
     EXPECT_GE(k, 0) << "seed " << seed << ": killed after " << completed
                     << " ops, the map is no prefix of the history (a torn install?)";
+    EXPECT_EQ(kv.membership(), got.membership) << "seed " << seed;
     contract::KvModelState s;
     for (size_t j = 0; j < completed && j < ops.size(); ++j) apply(s, ops[j]);
     if (s.staged) ++mid_install;
@@ -793,6 +943,27 @@ TEST(StorageContractKill, RocksKvKilledMidHistoryAndMidInstallRecoversAPrefix) {
   // The kill points must include installs in progress, or this test
   // checks less than it says.
   EXPECT_GT(mid_install, 0);
+}
+
+// Applies recording a membership (apply_membership), killed at random
+// points: on reopen the membership is the one of the applied index, never
+// one from a newer or older apply.
+TEST(StorageContractKill, RocksKvKilledMidAppliesKeepsMembershipWithItsAppliedIndex) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    testing::TempDir dir;
+    const size_t n = 3000;
+    size_t kill_after = 1 + std::mt19937_64(seed)() % n;
+    size_t completed = run_and_kill("members", dir.path(), seed, n, kill_after);
+    KvStore kv(dir.path());
+    uint64_t a = kv.applied_index();
+    ASSERT_GE(a, completed - completed % 17) << "seed " << seed << ": a synced apply was lost";
+    ASSERT_LE(a, std::min(completed + 1, n)) << "seed " << seed;
+    EXPECT_EQ(kv.membership(), contract::applied_membership(a)) << "seed " << seed << " at " << a;
+    EXPECT_EQ(kv.read_snapshot()->membership(), contract::applied_membership(a));
+    if (a > 0) {
+      EXPECT_EQ(kv.get("k"), std::to_string(a)) << "seed " << seed;
+    }
+  }
 }
 
 // Back-to-back chunked installs (each with its own key set, a few
@@ -872,6 +1043,8 @@ TEST(StorageContractKill, RocksKvInstallsKilledAtRandomPointsLeaveTheOldOrTheNew
     KvModel want = a == 0 ? KvModel{} : contract::install_state(a);
     ASSERT_EQ(got.applied, want.applied) << "round " << round;
     ASSERT_EQ(got.applied_term, want.applied_term) << "round " << round;
+    ASSERT_EQ(got.membership, want.membership) << "round " << round;
+    ASSERT_EQ(kv.membership(), want.membership) << "round " << round;
     ASSERT_EQ(got.data.size(), want.data.size())
         << "round " << round << ": at applied " << a << " the map is not that point's map";
     ASSERT_TRUE(got.data == want.data) << "round " << round << ": a mix of two maps at " << a;

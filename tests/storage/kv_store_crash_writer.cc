@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   raftkv::storage::KvStore store(argv[1]);
   for (uint64_t i = store.applied_index() + 1;; ++i) {
     std::string n = std::to_string(i);
-    store.apply({{"last", n}, {"x" + n, n}}, i);
+    store.apply({{"last", n}, {"x" + n, n}}, i, 1);
     if (i == 200) {
       std::puts("ready");  // enough history that a kill lands mid-stream
       std::fflush(stdout);

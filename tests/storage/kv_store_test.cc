@@ -32,7 +32,7 @@ TEST(KvStore, ApplyReopenBothDataAndAppliedIndexPresent) {
   testing::TempDir dir;
   {
     KvStore s(dir.path());
-    s.apply({{"1", "10"}, {R"("a")", R"({"x":null})"}}, 5);
+    s.apply({{"1", "10"}, {R"("a")", R"({"x":null})"}}, 5, 1);
     s.apply({{"1", "11"}}, 6, 2);
     s.apply({}, 7, 3);  // no-op entries still move the index
     EXPECT_EQ(s.applied_index(), 7u);
@@ -49,7 +49,7 @@ TEST(KvStore, SyncedDataSurvivesReopen) {
   testing::TempDir dir;
   {
     KvStore s(dir.path());
-    s.apply({{"k", "v"}}, 1);
+    s.apply({{"k", "v"}}, 1, 1);
     s.sync();
   }
   KvStore s(dir.path());
@@ -60,9 +60,11 @@ TEST(KvStore, SyncedDataSurvivesReopen) {
 TEST(KvStore, UserKeysCannotCollideWithTheAppliedIndex) {
   testing::TempDir dir;
   KvStore s(dir.path());
-  s.apply({{"m/applied", "x"}, {"", "empty key"}}, 3);
+  s.apply({{"m/applied", "x"}, {"m/members", "y"}, {"", "empty key"}}, 3, 1);
   EXPECT_EQ(s.applied_index(), 3u);
+  EXPECT_EQ(s.membership(), std::nullopt);
   EXPECT_EQ(s.get("m/applied"), "x");
+  EXPECT_EQ(s.get("m/members"), "y");
   EXPECT_EQ(s.get(""), "empty key");
 }
 
@@ -125,7 +127,7 @@ TEST(KvStore, CorruptedValueIsRefusedNotServed) {
   testing::TempDir dir;
   {
     KvStore s(dir.path());
-    s.apply({{"k", "12345"}}, 1);
+    s.apply({{"k", "12345"}}, 1, 1);
   }
   with_raw_db(dir.path(), [](rocksdb::DB& db) {
     std::string v;
@@ -148,6 +150,36 @@ TEST(KvStore, MalformedAppliedIndexIsRefused) {
   with_raw_db(dir.path(),
               [](rocksdb::DB& db) { ASSERT_TRUE(db.Put({}, "m/applied", "short").ok()); });
   EXPECT_THROW(KvStore s(dir.path()), StorageError);
+}
+
+// The membership record, like the applied one, is checked when the store
+// opens: a flipped byte or a truncated record fails the open.
+TEST(KvStore, CorruptedMembershipRecordFailsTheOpen) {
+  for (bool truncate : {false, true}) {
+    testing::TempDir dir;
+    {
+      KvStore s(dir.path());
+      s.apply({{"k", "v"}}, 1, 1, std::string("n1,n2,n3"));
+      s.sync();
+    }
+    with_raw_db(dir.path(), [&](rocksdb::DB& db) {
+      std::string v;
+      ASSERT_TRUE(db.Get({}, "m/members", &v).ok());
+      ASSERT_EQ(v.substr(4), "n1,n2,n3");
+      if (truncate) {
+        v.resize(3);
+      } else {
+        v.back() ^= 0x01;
+      }
+      ASSERT_TRUE(db.Put({}, "m/members", v).ok());
+    });
+    try {
+      KvStore s(dir.path());
+      FAIL() << "a corrupted membership record was accepted (truncate " << truncate << ")";
+    } catch (const StorageError& e) {
+      EXPECT_NE(std::string(e.what()).find("membership checksum"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

@@ -63,14 +63,17 @@ raft::Message full_raft_message() {
   m.context = 99;
   m.last = true;
   m.data = std::string("\0chunk\xff", 7);
-  m.entries = {{1, 2, raft::EntryType::kNoop, ""}, {3, 4, raft::EntryType::kNormal, "cmd"}};
+  m.config = "M1|2:n1v0:";
+  m.entries = {{1, 2, raft::EntryType::kNoop, ""},
+               {3, 4, raft::EntryType::kNormal, "cmd"},
+               {3, 5, raft::EntryType::kConfig, "M1|2:n1v0:"}};
   return m;
 }
 
 TEST(PeerCodec, RaftMessageEveryFieldRoundTrips) {
   raft::Message m = full_raft_message();
   EXPECT_EQ(std::get<raft::Message>(round_trip(m)), m);
-  for (int t = 0; t <= static_cast<int>(raft::MsgType::kSnapshotChunk); ++t) {
+  for (int t = 0; t <= static_cast<int>(raft::MsgType::kTimeoutNow); ++t) {
     m.type = static_cast<raft::MsgType>(t);
     EXPECT_EQ(std::get<raft::Message>(round_trip(m)), m);
   }
@@ -194,14 +197,14 @@ TEST(PeerCodec, BadVersionKindEnumsAndBoolsAreRefused) {
     return error;
   };
   std::string b = good;
-  b[0] = 2;
-  EXPECT_NE(error_of(b).find("unsupported wire version 2"), std::string::npos);
+  b[0] = 3;
+  EXPECT_NE(error_of(b).find("unsupported wire version 3"), std::string::npos);
   b = good;
   b[1] = 3;
   EXPECT_NE(error_of(b).find("unknown message kind 3"), std::string::npos);
   b = good;
-  b[2] = 11;
-  EXPECT_NE(error_of(b).find("unknown raft message type 11"), std::string::npos);
+  b[2] = 12;
+  EXPECT_NE(error_of(b).find("unknown raft message type 12"), std::string::npos);
   // reject sits after version, kind, type, "n1", "n22" and four varints.
   size_t reject_at = 3 + 3 + 4 + 1 + 10 + 6 + 1;
   ASSERT_EQ(b[reject_at], 1);
@@ -211,17 +214,19 @@ TEST(PeerCodec, BadVersionKindEnumsAndBoolsAreRefused) {
 }
 
 TEST(PeerCodec, HugeCountsAndLengthsFailWithoutAllocating) {
-  // version 1, kind raft, type 0, from "", to "", 8 zero varints/bools...
-  std::string prefix = std::string("\x01\x00\x00\x00\x00", 5) + std::string(9, '\0');
+  // version 2, kind raft, type 0, from "", to "", 8 zero varints/bools...
+  std::string prefix = std::string("\x02\x00\x00\x00\x00", 5) + std::string(9, '\0');
   std::string huge = "\xff\xff\xff\xff\xff\xff\xff\xff\x7f";  // 2^63 - 1
   std::string error;
   EXPECT_FALSE(decode(prefix + huge, &error));  // data length
   EXPECT_NE(error.find("bytes announced"), std::string::npos) << error;
-  EXPECT_FALSE(decode(prefix + std::string("\0", 1) + huge, &error));  // entry count
+  EXPECT_FALSE(decode(prefix + std::string("\0", 1) + huge, &error));  // config length
+  EXPECT_NE(error.find("bytes announced"), std::string::npos) << error;
+  EXPECT_FALSE(decode(prefix + std::string("\0\0", 2) + huge, &error));  // entry count
   EXPECT_NE(error.find("exceeds the input"), std::string::npos) << error;
-  EXPECT_FALSE(decode(std::string("\x01\x01") + std::string(11, '\xff'), &error));
+  EXPECT_FALSE(decode(std::string("\x02\x01") + std::string(11, '\xff'), &error));
   EXPECT_NE(error.find("overflows"), std::string::npos) << error;
-  EXPECT_FALSE(decode(std::string("\x01\x01\x80\x00", 4), &error));
+  EXPECT_FALSE(decode(std::string("\x02\x01\x80\x00", 4), &error));
   EXPECT_NE(error.find("overlong"), std::string::npos) << error;
 }
 

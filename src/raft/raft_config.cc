@@ -1,0 +1,220 @@
+// Membership changes, one server at a time (Raft thesis, chapter 4).
+//
+// Safety argument. A configuration is a log entry and takes effect on each
+// server as soon as it is in that server's log, committed or not (thesis
+// 4.1); a truncated configuration entry takes its configuration with it.
+// Each change adds or removes at most one voter, so any majority of the old
+// voters and any majority of the new ones share a server: two leaders of
+// one term, or two different committed entries at one index, would each
+// need a majority, and the shared server votes once per term and acks only
+// one entry per index. This only holds while at most two configurations
+// can be in use at once, which the leader guarantees by starting a change
+// only when:
+//  1. the previous change is committed (no configuration entry after the
+//     commit index), so every server that could form a majority uses the
+//     latest committed configuration or the one being added; and
+//  2. it has committed an entry of its own term. Without this, a new leader
+//     could append a change while an uncommitted change of an older leader
+//     is still in some logs, and the two, each one server from their common
+//     parent, could differ by two voters: the bug in single-server changes
+//     that Ongaro described on raft-dev in 2015. The no-op every leader
+//     appends (become_leader) makes this cheap.
+// Learners change no majority, but go through the same path so that the
+// log decides who receives it.
+//
+// A leader that removes itself manages the cluster until the removal
+// commits, without counting itself in any majority, then hands leadership to
+// the most up-to-date voter (TimeoutNow) and stops (thesis 4.2.2). Removed
+// servers never campaign: they are not voters in their own configuration
+// once the removal reaches them, and the leader keeps sending them the log
+// until it commits so that it does. One that never hears of it stays
+// harmless: pre-vote and the leader lease make others ignore it, and its
+// log lacks the committed removal, so it cannot win.
+#include <algorithm>
+#include <stdexcept>
+
+#include "raft/check.h"
+#include "raft/raft.h"
+
+namespace raftkv::raft {
+
+const Membership& Raft::membership() const {
+  if (cfg_.bugs.config_on_commit) return membership_at(commit_);
+  return configs_.empty() ? base_config_ : configs_.rbegin()->second;
+}
+
+uint64_t Raft::membership_index() const {
+  if (cfg_.bugs.config_on_commit) {
+    auto it = configs_.upper_bound(commit_);
+    return it == configs_.begin() ? log_.base_index() : std::prev(it)->first;
+  }
+  return configs_.empty() ? log_.base_index() : configs_.rbegin()->first;
+}
+
+const Membership& Raft::membership_at(uint64_t index) const {
+  auto it = configs_.upper_bound(index);
+  return it == configs_.begin() ? base_config_ : std::prev(it)->second;
+}
+
+bool Raft::voters_reach_quorum(const std::function<bool(const NodeId&)>& pred) const {
+  size_t yes = 0;
+  for (const NodeId& id : membership().voters()) yes += (id == cfg_.id || pred(id)) ? 1 : 0;
+  return yes >= membership().quorum();
+}
+
+void Raft::load_configs(const std::optional<Membership>& restored) {
+  base_config_ = restored ? *restored : Membership::of_voters(cfg_.voters);
+  for (uint64_t i = log_.first_index(); i <= log_.last_index(); ++i) {
+    const Entry& e = log_.at(i);
+    if (e.type != EntryType::kConfig) continue;
+    std::optional<Membership> m = Membership::decode(e.data);
+    if (!m)
+      throw std::invalid_argument("log entry " + std::to_string(i) +
+                                  " holds a malformed configuration");
+    configs_[i] = std::move(*m);
+  }
+  effective_config_index_ = membership_index();
+}
+
+void Raft::track_config_entries(uint64_t from, uint64_t to) {
+  // Entries after the end were truncated away, with their configurations.
+  configs_.erase(configs_.upper_bound(log_.last_index()), configs_.end());
+  for (uint64_t i = std::max(from, log_.first_index()); i <= to && i <= log_.last_index(); ++i) {
+    const Entry& e = log_.at(i);
+    if (e.type == EntryType::kConfig) {
+      configs_[i] = *Membership::decode(e.data);  // refusal() checked it decodes
+    } else {
+      configs_.erase(i);
+    }
+  }
+  on_config_change();
+}
+
+void Raft::on_config_change() {
+  effective_config_index_ = membership_index();
+  if (role_ != Role::kLeader) return;
+  const Membership& config = membership();
+  for (const Member& m : config.members()) {
+    if (m.id == cfg_.id || progress_.contains(m.id)) continue;
+    Progress pr;
+    // From the newest entry (the no-op or the configuration that added it),
+    // so there is something to probe with.
+    pr.next = std::max<uint64_t>(log_.last_index(), 1);
+    pr.recent_active = true;
+    progress_[m.id] = pr;
+    leaving_.erase(m.id);
+  }
+  for (auto& [id, pr] : progress_) {
+    if (!config.contains(id))
+      leaving_.emplace(id, effective_config_index_);
+    else
+      leaving_.erase(id);
+  }
+}
+
+void Raft::after_commit() {
+  if (cfg_.bugs.config_on_commit && membership_index() != effective_config_index_) {
+    on_config_change();
+  }
+  if (role_ != Role::kLeader) return;
+  for (auto it = leaving_.begin(); it != leaving_.end();) {
+    if (it->second > commit_) {
+      ++it;
+      continue;
+    }
+    progress_.erase(it->first);
+    it = leaving_.erase(it);
+  }
+  if (is_voter() || cfg_.bugs.removed_leader_serves || membership_index() > commit_) return;
+  // Our own removal is committed: hand over to the most up-to-date voter.
+  const Progress* best = nullptr;
+  NodeId best_id;
+  for (const NodeId& id : membership().voters()) {
+    auto it = progress_.find(id);
+    if (it != progress_.end() && (!best || it->second.match > best->match)) {
+      best = &it->second;
+      best_id = id;
+    }
+  }
+  if (best && best->match == log_.last_index()) send_timeout_now(best_id);
+  become_follower(term_, "");
+}
+
+std::variant<Raft::Proposed, std::string> Raft::propose_config(const ConfigChange& change) {
+  if (role_ != Role::kLeader) return std::string("not the leader");
+  if (!transferee_.empty()) return "leadership is being transferred to " + transferee_;
+  if (!cfg_.bugs.concurrent_changes) {
+    if (commit_ < term_start_)
+      return std::string("the new leader has not committed its first entry yet");
+    if (config_change_pending()) {
+      return "a configuration change is in progress (entry " +
+             std::to_string(configs_.rbegin()->first) + ")";
+    }
+  }
+  Membership next = configs_.empty() ? base_config_ : configs_.rbegin()->second;
+  const Member* member = next.find(change.node);
+  switch (change.kind) {
+    case ConfigChange::Kind::kAddLearner:
+    case ConfigChange::Kind::kAddVoter:
+      if (member) return change.node + " is already a member";
+      next.set(Member{change.node, change.kind == ConfigChange::Kind::kAddVoter, change.address});
+      break;
+    case ConfigChange::Kind::kPromote: {
+      if (!member || member->voter) return change.node + " is not a learner";
+      auto it = progress_.find(change.node);
+      uint64_t match = it == progress_.end() ? 0 : it->second.match;
+      if (match + cfg_.max_promote_lag < log_.last_index()) {
+        return change.node + " is " + std::to_string(log_.last_index() - match) +
+               " entries behind; it is promoted once it has caught up";
+      }
+      next.set(Member{member->id, true, member->address});
+      break;
+    }
+    case ConfigChange::Kind::kRemove:
+      if (!member) return change.node + " is not a member";
+      if (member->voter && next.voter_count() == 1) {
+        return std::string("the last voter cannot be removed");
+      }
+      next.remove(change.node);
+      break;
+  }
+  RAFTKV_CHECK(voters_changed(membership(), next) <= 1 || cfg_.bugs.concurrent_changes ||
+                   cfg_.bugs.config_on_commit,
+               "a configuration change moves one voter at most");
+  Entry e{term_, log_.last_index() + 1, EntryType::kConfig, next.encode()};
+  Proposed p{e.index, e.term};
+  log_.append(std::move(e));
+  configs_[p.index] = std::move(next);
+  on_config_change();
+  pending_broadcast_ = true;
+  return p;
+}
+
+// ---- leadership transfer (thesis 3.10) ----------------------------------------
+
+std::optional<std::string> Raft::transfer_leadership(const NodeId& to) {
+  if (role_ != Role::kLeader) return std::string("not the leader");
+  if (to == cfg_.id) return std::string("already the leader");
+  if (!membership().is_voter(to)) return to + " is not a voter";
+  transferee_ = to;
+  transfer_elapsed_ = 0;
+  if (progress_[to].match == log_.last_index()) {
+    send_timeout_now(to);
+  } else {
+    send_append(to, true);
+  }
+  return std::nullopt;
+}
+
+void Raft::send_timeout_now(const NodeId& to) {
+  send(Message{.type = MsgType::kTimeoutNow, .to = to});
+}
+
+void Raft::handle_timeout_now(const Message& m) {
+  // Only from our leader; the leader checked we hold its whole log.
+  if (m.from != leader_ || !is_voter()) return;
+  leader_.clear();
+  campaign_now(true);
+}
+
+}  // namespace raftkv::raft
