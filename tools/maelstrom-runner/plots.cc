@@ -92,6 +92,37 @@ std::string shading(const std::vector<Period>& periods) {
   return out;
 }
 
+// Membership changes take milliseconds, too short to shade: a dashed purple
+// line per change (changes closer than min_gap_s share one) labelled with
+// what changed, e.g. "remove n1" or "add n4 (refused)".
+std::string member_marks(const HistoryLog& h, double min_gap_s) {
+  std::vector<std::pair<double, std::string>> marks;
+  for (const auto& e : h.nemesis_events()) {
+    if (e.f != "stop-member" || !e.value.is_object()) continue;
+    std::string op = e.value.value("op", "");
+    if (op.rfind("member_", 0) == 0) op = op.substr(7);
+    if (op == "transfer_leader") op = "transfer";
+    std::string text = op + " " + e.value.value("node", "");
+    std::string outcome = e.value.value("outcome", "ok");
+    if (outcome != "ok") text += " (" + outcome + ")";
+    double t = e.time / 1e9;
+    if (!marks.empty() && t - marks.back().first < min_gap_s)
+      marks.back().second += ", " + text;
+    else
+      marks.emplace_back(t, text);
+  }
+  std::string out;
+  int n = 100;  // clear of the shading's object numbers
+  for (const auto& [t, text] : marks) {
+    out += fmt::format(
+        "set arrow {0} from {1:.3f}, graph 0 to {1:.3f}, graph 1 nohead lc rgb '#8a2be2' dt 2\n"
+        "set label {0} \"{2}\" at {1:.3f}, graph 0.98 right rotate by 90 offset -0.3,0 "
+        "font ',8' tc rgb '#8a2be2'\n",
+        n++, t, text);
+  }
+  return out;
+}
+
 std::string terminal(const std::string& gnuplot, const std::string& dir) {
   std::string probe = dir + "/.terminals";
   { std::ofstream(dir + "/.probe.gp") << "set terminal\n"; }
@@ -152,13 +183,13 @@ bool write_plots(const std::string& dir, const HistoryLog& history, double time_
     }
   }
 
-  std::string shade = shading(nemesis_periods(history, end_s));
+  std::string shade = shading(nemesis_periods(history, end_s)) + member_marks(history, end_s / 100);
   std::string term = terminal(gnuplot, dir);
   std::string common = fmt::format(
       "set terminal {} size 1200,500\n"
       "set xlabel 'time (s)'\nset xrange [0:{:.3f}]\nset grid\nset key outside right\n"
-      "set label 1 'shaded: partition (red), kill (grey), pause (blue), membership change "
-      "(purple)' at screen 0.01, screen 0.02\n"
+      "set label 1 'shaded: partition (red), kill (grey), pause (blue); dashed: membership "
+      "change' at screen 0.01, screen 0.97 font ',8'\n"
       "{}",
       term, end_s, shade);
   std::string script = common;
