@@ -33,6 +33,7 @@ for f in "$build/raftkv" "$build/maelstrom-runner"; do
 done
 command -v jq > /dev/null || { echo "membership-353.sh: needs jq (scripts/setup.sh installs it)" >&2; exit 2; }
 store=${store:-$(mktemp -d /tmp/raftkv-353.XXXXXX)}
+mkdir -p "$store"
 
 set +e
 "$build/maelstrom-runner" test -w lin-kv --bin "$build/raftkv" \
