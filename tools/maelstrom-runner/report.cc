@@ -94,6 +94,17 @@ std::string verdict_word(const json& v) {
   return v.is_string() ? v.get<std::string>() : "unknown";
 }
 
+// ["n1","n2"] -> "n1,n2"
+std::string text_of_list(const json& list) {
+  std::string out;
+  for (const auto& e : list) {
+    if (!e.is_string()) continue;
+    if (!out.empty()) out += ',';
+    out += e.get<std::string>();
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::string> summarize_results(const json& r) {
@@ -107,6 +118,8 @@ std::vector<std::string> summarize_results(const json& r) {
     for (const auto& n : o["nemesis"]) nemesis += n.get<std::string>() + " ";
     nemesis += fmt::format("(every ~{} s)", num(o, {"nemesis-interval"}));
   }
+  if (o.contains("member-plan"))
+    nemesis += fmt::format(", {} planned membership changes", o["member-plan"].size());
   out.push_back(
       fmt::format("Workload {} on {} nodes of {}, concurrency {}, {} s at {} req/s, {}, "
                   "seed {}.",
@@ -151,6 +164,20 @@ std::vector<std::string> summarize_results(const json& r) {
                   r.value("nemesis", json::array()).size(), num(r, {"final-reads", "ok"}),
                   num(r, {"final-reads", "reads"}), num(r, {"final-reads", "unread"})));
   // A named copy: items() of a temporary would dangle inside the loop.
+  if (r.contains("membership") && r["membership"].is_object()) {
+    const json& m = r["membership"];
+    out.push_back(fmt::format(
+        "Membership: {} removed, {} promoted ({} re-added after a replacement), {} leadership "
+        "transfers; final voters {}.",
+        num(m, {"removed"}), num(m, {"promoted"}), num(m, {"readded"}), num(m, {"transfers"}),
+        m.contains("final") ? text_of_list(m["final"].value("voters", json::array())) : "?"));
+  }
+  if (r.contains("availability-gap"))
+    out.push_back(
+        fmt::format("Longest time without an ok write or cas: {:.0f} ms ({:.2f}-{:.2f} s).",
+                    num(r, {"availability-gap", "run", "longest-ms"}),
+                    num(r, {"availability-gap", "run", "from-s"}),
+                    num(r, {"availability-gap", "run", "to-s"})));
   const json problems = r.value("problems", json::object());
   for (const auto& [kind, p] : problems.items())
     out.push_back(fmt::format("Problem {}: {} times.", kind, num(p, {"count"})));

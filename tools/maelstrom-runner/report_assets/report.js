@@ -14,7 +14,8 @@ window.addEventListener("error", function (e) {
   const COLOR = ["#3a9d5d", "#d39e00", "#d9534f", "#8a9aa6"];
   // The same colours as the gnuplot plots' shading.
   const FAULT = { partition: "rgba(217,83,79,0.16)", kill: "rgba(120,120,120,0.22)",
-                  pause: "rgba(66,133,244,0.16)", power: "rgba(230,126,34,0.2)" };
+                  pause: "rgba(66,133,244,0.16)", power: "rgba(230,126,34,0.2)",
+                  member: "rgba(138,43,226,0.35)" };
   const SVGNS = "http://www.w3.org/2000/svg";
 
   const sec = (us) => (us / 1e6).toFixed(3) + " s";
@@ -81,7 +82,9 @@ window.addEventListener("error", function (e) {
       ctx.fillRect(x0, 0, Math.max(1, x1 - x0), cssH - AXIS);
       ctx.fillStyle = "#444";
       ctx.font = "11px sans-serif";
-      ctx.fillText(n[2] + " " + (n[4].length ? n[4].join(",") : n[3].split(" ")[0]), Math.max(0, x0) + 2, 10);
+      // A membership change names itself ("member_remove n2"); faults name their kind and nodes.
+      const label = n[2] === "member" ? n[3].replace(/"/g, "") : n[2] + " " + (n[4].length ? n[4].join(",") : n[3].split(" ")[0]);
+      ctx.fillText(label, Math.max(0, x0) + 2, 10);
     }
     const h = Math.max(1, rowH - (rowH > 4 ? 2 : 1));
     for (let t = 0; t < 4; t++) {
@@ -313,7 +316,7 @@ window.addEventListener("error", function (e) {
           for (const node of n[4]) {
             const i = M.nodes.indexOf(node);
             if (i < 0) continue;
-            el("rect", { x: lx(i) - 5, y: y0, width: 10, height: Math.max(2, y1 - y0), fill: n[2] === "kill" ? "#555" : n[2] === "pause" ? "#4285f4" : "#e67e22", opacity: 0.6 }, svg)
+            el("rect", { x: lx(i) - 5, y: y0, width: 10, height: Math.max(2, y1 - y0), fill: n[2] === "kill" ? "#555" : n[2] === "pause" ? "#4285f4" : n[2] === "member" ? "#8a2be2" : "#e67e22", opacity: 0.6 }, svg)
               .appendChild(el("title", {}, null, n[2] + " " + node));
             el("text", { x: lx(i) + 8, y: Math.max(T + 10, y0 + 12), fill: "#a00" }, svg, n[2]);
           }
