@@ -182,11 +182,18 @@ void MemberNemesis::choose_random(Done done) {
     if (!removable.empty()) kinds.insert(kinds.end(), back.empty() ? 2 : 1, "remove");
     auto targets = tracker_.transfer_targets();
     if (!tracker_.leader().empty() && !targets.empty()) kinds.push_back("transfer");
+    const MembershipView& v = tracker_.view();
+    std::string kind = kinds.empty() ? "none" : pick(kinds, rng_);
+    // What the choice was made from, for reading the log afterwards.
+    history_.nemesis("member-pick", {{"kind", kind},
+                                     {"voters", v.voters},
+                                     {"learners", v.learners},
+                                     {"leader", v.leader},
+                                     {"config-index", v.config_index}});
     if (kinds.empty()) {
       ++skipped_;
       return done();
     }
-    const std::string& kind = pick(kinds, rng_);
     if (kind == "readd") return readd(pick(back, rng_), done);
     if (kind == "remove") return remove(pick(removable, rng_), done);
     transfer(pick(targets, rng_), done);
