@@ -135,7 +135,7 @@ void MemberNemesis::refresh(int64_t deadline_ns, std::function<void(bool)> done)
           // Only the leader knows how far behind the others are.
           if (from_leader || mono_ns() + kRetryGap >= deadline_ns) return done(true);
           if (view->leader.empty()) ++rotate_;
-          loop_.after(view->leader.empty() ? kRetryGap : 0,
+          loop_.after(view->leader.empty() ? kRetryGap : kHintGap,
                       [this, deadline_ns, done] { refresh(deadline_ns, done); });
         });
 }
