@@ -58,8 +58,8 @@ const Membership& Raft::membership_at(uint64_t index) const {
 
 bool Raft::voters_reach_quorum(const std::function<bool(const NodeId&)>& pred) const {
   size_t yes = 0;
-  for (const NodeId& id : membership().voters()) yes += (id == cfg_.id || pred(id)) ? 1 : 0;
-  return yes >= membership().quorum();
+  for (const NodeId& id : voters_) yes += (id == cfg_.id || pred(id)) ? 1 : 0;
+  return yes >= quorum();
 }
 
 void Raft::load_configs(const std::optional<Membership>& restored) {
@@ -73,7 +73,13 @@ void Raft::load_configs(const std::optional<Membership>& restored) {
                                   " holds a malformed configuration");
     configs_[i] = std::move(*m);
   }
+  remember_config();
+}
+
+void Raft::remember_config() {
   effective_config_index_ = membership_index();
+  voters_ = membership().voters();
+  is_voter_ = membership().is_voter(cfg_.id);
 }
 
 void Raft::track_config_entries(uint64_t from, uint64_t to) {
@@ -91,7 +97,7 @@ void Raft::track_config_entries(uint64_t from, uint64_t to) {
 }
 
 void Raft::on_config_change() {
-  effective_config_index_ = membership_index();
+  remember_config();
   if (role_ != Role::kLeader) return;
   const Membership& config = membership();
   for (const Member& m : config.members()) {
@@ -129,7 +135,7 @@ void Raft::after_commit() {
   // Our own removal is committed: hand over to the most up-to-date voter.
   const Progress* best = nullptr;
   NodeId best_id;
-  for (const NodeId& id : membership().voters()) {
+  for (const NodeId& id : voters_) {
     auto it = progress_.find(id);
     if (it != progress_.end() && (!best || it->second.match > best->match)) {
       best = &it->second;
