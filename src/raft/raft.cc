@@ -182,7 +182,8 @@ void Raft::tick() {
     return;
   }
   if (!transferee_.empty() && ++transfer_elapsed_ >= cfg_.election_tick) {
-    transferee_.clear();  // the target did not take over in time: lead on
+    transferee_.clear();  // the target did not take over in time: lead on...
+    if (removal_committed()) return become_follower(term_, "");  // ...unless removed
   }
   if (++heartbeat_elapsed_ >= cfg_.heartbeat_tick) {
     heartbeat_elapsed_ = 0;

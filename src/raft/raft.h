@@ -183,6 +183,8 @@ class Raft {
   void remember_config();
   void after_commit();
   void send_timeout_now(const NodeId& to);
+  // This leader's own removal is committed: it must hand over and stop.
+  bool removal_committed() const;
   void campaign_now(bool transfer);
   void handle_timeout_now(const Message& m);
 

@@ -131,8 +131,10 @@ void Raft::after_commit() {
     progress_.erase(it->first);
     it = leaving_.erase(it);
   }
-  if (is_voter() || cfg_.bugs.removed_leader_serves || membership_index() > commit_) return;
+  if (!removal_committed() || !transferee_.empty()) return;
   // Our own removal is committed: hand over to the most up-to-date voter.
+  // Under load our log has grown past its match, so this is a transfer:
+  // proposals stop, it catches up, then gets TimeoutNow (and we step down).
   const Progress* best = nullptr;
   NodeId best_id;
   for (const NodeId& id : voters_) {
@@ -142,8 +144,13 @@ void Raft::after_commit() {
       best_id = id;
     }
   }
-  if (best && best->match == log_.last_index()) send_timeout_now(best_id);
-  become_follower(term_, "");
+  if (!best) return become_follower(term_, "");
+  transfer_leadership(best_id);
+}
+
+bool Raft::removal_committed() const {
+  return role_ == Role::kLeader && !is_voter() && !cfg_.bugs.removed_leader_serves &&
+         membership_index() <= commit_;
 }
 
 std::variant<Raft::Proposed, std::string> Raft::propose_config(const ConfigChange& change) {
@@ -214,6 +221,9 @@ std::optional<std::string> Raft::transfer_leadership(const NodeId& to) {
 
 void Raft::send_timeout_now(const NodeId& to) {
   send(Message{.type = MsgType::kTimeoutNow, .to = to});
+  // A leader that is no longer a member does not wait to hear of the new
+  // leader (it may never: nobody sends to non-members).
+  if (removal_committed()) become_follower(term_, "");
 }
 
 void Raft::handle_timeout_now(const Message& m) {
