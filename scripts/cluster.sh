@@ -38,6 +38,11 @@ servers() {
     listed removed "$i" || echo "$i"
   done
 }
+is_server() {
+  local all
+  all=$(servers)
+  grep -qx "$1" <<<"$all"
+}
 peer() { echo "n$1=127.0.0.1:$((PEER_BASE + $1))"; }
 peer_list() { local p=""; for i in "$@"; do p+="${p:+,}$(peer "$i")"; done; echo "$p"; }
 
@@ -160,7 +165,7 @@ add() {
   local i=${1:-}
   case $i in '' | *[!0-9]*) echo "cluster.sh: add needs a server number, got '$i'" >&2; exit 2 ;; esac
   [ -f "$DIR/members" ] || { echo "cluster.sh: no cluster in $DIR (start first)" >&2; exit 1; }
-  if servers | grep -qx "$i"; then echo "cluster.sh: n$i is already a member" >&2; exit 1; fi
+  if is_server "$i"; then echo "cluster.sh: n$i is already a member" >&2; exit 1; fi
   if listed removed "$i"; then
     echo "cluster.sh: n$i was removed; its data cannot rejoin (use a new number)" >&2
     exit 1
@@ -189,7 +194,7 @@ remove() {
   local i=${1:-}
   case $i in '' | *[!0-9]*) echo "cluster.sh: remove needs a server number, got '$i'" >&2; exit 2 ;; esac
   [ -f "$DIR/members" ] || { echo "cluster.sh: no cluster in $DIR" >&2; exit 1; }
-  if ! servers | grep -qx "$i"; then echo "cluster.sh: n$i is not a member" >&2; exit 1; fi
+  if ! is_server "$i"; then echo "cluster.sh: n$i is not a member" >&2; exit 1; fi
   local reply
   reply=$(admin 10 RAFT.MEMBER REMOVE "n$i")
   [ "$reply" = OK ] || { echo "cluster.sh: removing n$i: $reply" >&2; exit 1; }

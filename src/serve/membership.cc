@@ -47,8 +47,9 @@ void Server::submit_admin(uint64_t client_id, uint64_t seq, server::AdminRequest
   if (!request.address.empty()) {
     std::string error;
     if (!parse_address(request.address, &error)) {
-      return reply(rid, server::ClientReply{server::ReplyCode::kPreconditionFailed, {},
-                                            "invalid peer address: " + error});
+      return reply(
+          rid, server::ClientReply{
+                   server::ReplyCode::kPreconditionFailed, {}, "invalid peer address: " + error});
     }
   }
   log(LogLevel::kInfo, fmt::format("operator: {} {}{}", op_name(request.op), request.node,
@@ -84,9 +85,11 @@ std::vector<std::string> Server::members() const {
   server::Core::MembersView v = core_->members_view();
   std::vector<std::string> out;
   for (const raft::Member& m : v.members) {
-    std::string line = fmt::format("{} {} {}", m.id, address_text(m.id), m.voter ? "voter" : "learner");
+    std::string line =
+        fmt::format("{} {} {}", m.id, address_text(m.id), m.voter ? "voter" : "learner");
     if (m.id == v.leader) line += " leader";
-    if (auto lag = v.lag.find(m.id); lag != v.lag.end()) line += fmt::format(" lag {}", lag->second);
+    if (auto lag = v.lag.find(m.id); lag != v.lag.end())
+      line += fmt::format(" lag {}", lag->second);
     out.push_back(std::move(line));
   }
   return out;
@@ -153,8 +156,7 @@ void Server::render_membership_metrics(std::string& out) const {
   render_metric(out, "raftkv_learners", "gauge", "Learners in the configuration in effect here.",
                 config.learners().size());
   render_metric(out, "raftkv_config_index", "gauge",
-                "Log index of the configuration in effect here.",
-                core_->raft().membership_index());
+                "Log index of the configuration in effect here.", core_->raft().membership_index());
   render_metric(out, "raftkv_is_member", "gauge",
                 "1 when this server is in the configuration (voter or learner).",
                 core_->in_configuration() ? 1 : 0);

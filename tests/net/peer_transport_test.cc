@@ -344,7 +344,8 @@ TEST(PeerTransport, PeersComeAndGoAtRunTime) {
   ASSERT_TRUE(turn([&] { return c.nodes["n1"]->rejected_connections() >= refused_before + 2; }));
   EXPECT_TRUE(c.inbox["n1"].empty());
   size_t stranger_lines = 0;
-  for (const std::string& line : c.log) stranger_lines += line.find("unknown node n4") != std::string::npos;
+  for (const std::string& line : c.log)
+    stranger_lines += line.find("unknown node n4") != std::string::npos;
   EXPECT_EQ(stranger_lines, 1u);
 
   c.nodes["n1"]->add_peer("n4", {"127.0.0.1", n4->listen_port()});

@@ -186,8 +186,8 @@ TEST_F(SessionTest, AHalfClosedClientIsAnsweredBeforeTheConnectionCloses) {
 TEST_F(SessionTest, AdminCommandsBecomeCoreRequests) {
   session_.feed(command({"RAFT.MEMBER", "ADD", "n4", "127.0.0.1:7004", "LEARNER"}) +
                 command({"raft.member", "add", "n5", "127.0.0.1:7005"}) +
-                command({"RAFT.MEMBER", "PROMOTE", "n4"}) + command({"RAFT.MEMBER", "REMOVE", "n1"}) +
-                command({"RAFT.TRANSFER", "n3"}));
+                command({"RAFT.MEMBER", "PROMOTE", "n4"}) +
+                command({"RAFT.MEMBER", "REMOVE", "n1"}) + command({"RAFT.TRANSFER", "n3"}));
   ASSERT_EQ(host_.admin.size(), 5u);  // admin commands pipeline like writes
   EXPECT_EQ(host_.admin[0].request.op, AdminRequest::Op::kAddLearner);
   EXPECT_EQ(host_.admin[0].request.node, "n4");
@@ -205,7 +205,8 @@ TEST_F(SessionTest, AdminCommandsBecomeCoreRequests) {
 TEST_F(SessionTest, AdminRepliesMapOntoRedisErrors) {
   session_.feed(command({"RAFT.MEMBER", "ADD", "n4", "127.0.0.1:7004", "LEARNER"}) +
                 command({"RAFT.MEMBER", "PROMOTE", "n2"}) + command({"RAFT.TRANSFER", "n3"}) +
-                command({"RAFT.MEMBER", "REMOVE", "n9"}) + command({"RAFT.MEMBER", "REMOVE", "n2"}));
+                command({"RAFT.MEMBER", "REMOVE", "n9"}) +
+                command({"RAFT.MEMBER", "REMOVE", "n2"}));
   ASSERT_EQ(host_.admin.size(), 5u);
   session_.on_reply(host_.admin[0].seq, ok());
   session_.on_reply(host_.admin[1].seq,
