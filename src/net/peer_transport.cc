@@ -224,6 +224,9 @@ void PeerTransport::tick(int64_t now_ms) {
   for (auto& [id, p] : out_) {
     if (p.state == Outbound::State::kIdle && now_ms >= p.next_attempt_ms) {
       start_connect(id, p);
+    } else if (p.quiet && settled(p)) {
+      options_.log("connected to " + id + " at " + address_text(p.address));
+      p.quiet = false;
     } else if (p.state == Outbound::State::kConnecting &&
                now_ms - p.connect_started_ms >= options_.connect_timeout_ms) {
       fail(id, p, "connect timed out");
@@ -286,17 +289,22 @@ void PeerTransport::on_outbound_ready(const raft::NodeId& id, uint32_t events) {
   want_write(p);
 }
 
-void PeerTransport::on_connected(const raft::NodeId& id, Outbound& p) {
+void PeerTransport::on_connected(const raft::NodeId&, Outbound& p) {
   p.state = Outbound::State::kConnected;
   p.stats.connected = true;
   if (p.stats.connects++ > 0) ++p.stats.reconnects;
-  p.backoff_ms = options_.backoff_initial_ms;
-  if (p.quiet) options_.log("connected to " + id + " at " + address_text(p.address));
-  p.quiet = false;
+  p.connected_ms = now_ms_;
+}
+
+// Up for a while: the peer takes us (see the header).
+bool PeerTransport::settled(const Outbound& p) const {
+  return p.state == Outbound::State::kConnected &&
+         now_ms_ - p.connected_ms >= options_.backoff_max_ms;
 }
 
 void PeerTransport::fail(const raft::NodeId& id, Outbound& p, const std::string& why) {
   bool was_connected = p.state == Outbound::State::kConnected;
+  if (settled(p)) p.backoff_ms = options_.backoff_initial_ms;
   if (p.fd) {
     loop_.remove(p.fd.get());
     p.fd.reset();

@@ -28,8 +28,11 @@
 // from cuts the backoff short: it is up again.
 // Reconnects use exponential backoff (backoff_initial_ms doubling up to
 // backoff_max_ms, each delay drawn uniformly from [d/2, d]); a connect that
-// does not complete in connect_timeout_ms counts as failed. Time comes only
-// from tick(now_ms).
+// does not complete in connect_timeout_ms counts as failed. A connection
+// counts as working (backoff reset, recovery logged) only once it has
+// stayed up for backoff_max_ms: a peer that accepts and at once closes
+// (it refuses our hello: it removed us, or has not added us yet) is
+// redialled at the slowest rate, quietly. Time comes only from tick(now_ms).
 //
 // Memory per peer: its send queue (<= max_queue_bytes) and, per inbound
 // connection, one partial frame (< max_frame_bytes + 4) plus one read chunk.
@@ -145,6 +148,7 @@ class PeerTransport {
     int64_t backoff_ms = 0;
     int64_t next_attempt_ms = 0;
     int64_t connect_started_ms = 0;
+    int64_t connected_ms = 0;
     bool quiet = false;  // failure already logged; stay quiet until it works again
     PeerStats stats;
   };
@@ -158,6 +162,7 @@ class PeerTransport {
   void on_outbound_ready(const raft::NodeId& id, uint32_t events);
   void on_connected(const raft::NodeId& id, Outbound& p);
   void fail(const raft::NodeId& id, Outbound& p, const std::string& why);
+  bool settled(const Outbound& p) const;
   bool write_some(Outbound& p);  // false: the connection broke
   void consumed(Outbound& p, size_t n);
   void drop_queue(Outbound& p);

@@ -67,8 +67,9 @@ Server::Server(ServeOptions options) : opts_(std::move(options)), fsync_seconds_
   to.max_queue_bytes = opts_.max_queue_bytes;
   to.seed = opts_.core.seed;
   to.log = [this](std::string_view line) {
-    // The transport reports both trouble and recovery.
-    log(line.rfind("connected", 0) == 0 ? LogLevel::kInfo : LogLevel::kWarn, line);
+    // The transport reports trouble, and recovery and peers coming and going.
+    bool news = line.rfind("connected", 0) == 0 || line.find("talking to") != std::string::npos;
+    log(news ? LogLevel::kInfo : LogLevel::kWarn, line);
   };
   peers_ = std::make_unique<net::PeerTransport>(
       loop_, opts_.id, opts_.peers, to, [this](const raft::NodeId& from, server::PeerMessage m) {
