@@ -93,7 +93,7 @@ raft::Entry decode_entry(uint64_t index, std::string_view v) {
   e.index = index;
   e.term = get_u64(v.substr(4));
   uint8_t type = static_cast<uint8_t>(v[12]);
-  if (type > static_cast<uint8_t>(raft::EntryType::kNoop)) {
+  if (type > static_cast<uint8_t>(raft::EntryType::kConfig)) {
     throw StorageError(fmt::format("log entry {} has unknown type {}", index, type));
   }
   e.type = static_cast<raft::EntryType>(type);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace raftkv::test {
@@ -50,6 +51,8 @@ void ProcessCluster::start(const std::string& id) {
     for (int fd : {in[0], in[1], out[0], out[1], err}) close(fd);
     std::vector<std::string> args = {binary_, "--data-dir", data_dir_};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    const std::vector<std::string>& mine = node_args_[id];
+    args.insert(args.end(), mine.begin(), mine.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -76,6 +79,10 @@ void ProcessCluster::kill(const std::string& id) {
   close(p.in);
   close(p.out);
   p = Proc{};
+}
+
+void ProcessCluster::wipe(const std::string& id) {
+  std::filesystem::remove_all(std::filesystem::path(data_dir_) / id);
 }
 
 bool ProcessCluster::alive(const std::string& id) const {

@@ -25,7 +25,13 @@ class ProcessCluster {
 
   const std::vector<std::string>& ids() const { return ids_; }
   void start(const std::string& id);  // spawns the process and sends init
-  void kill(const std::string& id);   // SIGKILL, reaps it
+  // Arguments for one node only, appended to the common ones from its next start.
+  void set_node_args(const std::string& id, std::vector<std::string> args) {
+    node_args_[id] = std::move(args);
+  }
+  // Deletes a (stopped) node's data, as a replacement machine would have none.
+  void wipe(const std::string& id);
+  void kill(const std::string& id);  // SIGKILL, reaps it
   bool alive(const std::string& id) const;
 
   // Sends a client request to `node` and waits for its reply.
@@ -51,6 +57,7 @@ class ProcessCluster {
   std::string binary_;
   std::string data_dir_;
   std::vector<std::string> extra_args_;
+  std::map<std::string, std::vector<std::string>> node_args_;
   std::vector<std::string> ids_;
   std::map<std::string, Proc> procs_;
   std::map<int64_t, Json> replies_;  // by in_reply_to

@@ -123,7 +123,7 @@ TEST_F(Durability, DataDirOfAnotherClusterIsRefused) {
   NodeRun r = run_node(dir_, other + kRead);
   EXPECT_NE(r.status, 0);
   EXPECT_EQ(r.out.find("read_ok"), std::string::npos);
-  EXPECT_NE(r.err.find("belongs to node n1 of cluster [n1]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("belongs to node n1 that bootstrapped with [n1]"), std::string::npos) << r.err;
 }
 
 TEST_F(Durability, SecondProcessOnTheSameDataDirIsRefused) {

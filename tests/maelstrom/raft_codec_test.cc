@@ -90,7 +90,7 @@ TEST(RaftCodec, RejectsMalformedBodies) {
       R"({"type":"raft","m":"app","i":18446744073709551616})",
       R"({"type":"raft","m":"app","e":{}})",
       R"({"type":"raft","m":"app","e":[[1,0]]})",
-      R"({"type":"raft","m":"app","e":[[1,2,"x"]]})",
+      R"({"type":"raft","m":"app","e":[[1,3,"x"]]})",
       R"({"type":"raft","m":"app","e":[[1,0,5]]})",
       R"({"type":"raft","m":"app","e":[[-1,0,"x"]]})",
       R"({"type":"raft","m":"app","e":["x"]})",
