@@ -128,8 +128,12 @@ start() {
   for i in $(servers); do
     echo "  n$i  redis-cli -p $((CLIENT_BASE + i))   metrics http://127.0.0.1:$((METRICS_BASE + i))/metrics"
   done
+  local all first last
+  all=$(servers)
+  first=${all%%$'\n'*}
+  last=${all##*$'\n'}
   echo "any member serves every command (followers forward to the leader), e.g."
-  echo "  redis-cli -p $((CLIENT_BASE + 1)) SET a 1 && redis-cli -p $((CLIENT_BASE + n)) GET a"
+  echo "  redis-cli -p $((CLIENT_BASE + first)) SET a 1 && redis-cli -p $((CLIENT_BASE + last)) GET a"
 }
 
 status() {
