@@ -133,6 +133,16 @@ TEST_F(ServeMembership, JoinPromoteTransferAndRemoveTheLeader) {
   })) << metrics;
   EXPECT_NE(metrics.find("\nraftkv_is_member 1"), std::string::npos);
 
+  // A founder restarted with its old --peers finds n4 in the configuration.
+  std::string founder = leader_ == "n1" ? "n2" : "n1";
+  cluster_.kill9(founder);
+  EXPECT_EQ(admin(leader_, {"SET", "while-down", "1"}), "OK");
+  cluster_.start(founder);
+  EXPECT_TRUE(eventually(Millis(5000), [&] {
+    metrics = http_get(cluster_.metrics_port(founder), "/metrics");
+    return metrics.find("raftkv_peer_connected{peer=\"n4\"} 1") != std::string::npos;
+  })) << metrics;
+
   EXPECT_EQ(admin(leader_, {"RAFT.TRANSFER", "n4"}), "OK");
   EXPECT_EQ(cluster_.info("n4")["role"], "leader");
 
@@ -158,9 +168,10 @@ TEST_F(ServeMembership, JoinPromoteTransferAndRemoveTheLeader) {
   EXPECT_NE(*leader, "n4");
   EXPECT_EQ(members(port(*leader)).size(), 3u);
   EXPECT_EQ(cluster_.info(*leader)["voters"], "3");
-  std::string founder = *leader == "n1" ? "n2" : "n1";
+  founder = *leader == "n1" ? "n2" : "n1";
   EXPECT_EQ(show(call_until_settled(port(founder), {"GET", "via-n4"})), "\"1\"");
   EXPECT_EQ(show(call_until_settled(port(founder), {"GET", "k0"})), "\"v\"");
+  EXPECT_EQ(show(call_until_settled(port(founder), {"GET", "while-down"})), "\"1\"");
   // n4 is in no founder's --peers: once its removal commits, they forget it.
   for (const char* id : {"n1", "n2", "n3"}) {
     EXPECT_TRUE(eventually(Millis(3000), [&] {
