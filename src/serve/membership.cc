@@ -101,7 +101,8 @@ std::vector<std::string> Server::members() const {
 // (a removal's commit ends the sending without a new configuration).
 void Server::sync_peers(Millis t) {
   uint64_t index = core_->raft().membership_index();
-  if (peers_config_index_ == index && t < next_peer_sweep_) return;
+  bool changed = peers_config_index_ != index;
+  if (!changed && t < next_peer_sweep_) return;
   peers_config_index_ = index;
   next_peer_sweep_ = t + 1000;
   std::set<raft::NodeId> wanted;
@@ -112,7 +113,7 @@ void Server::sync_peers(Millis t) {
   for (const raft::NodeId& id : wanted) {
     if (auto a = address_of(id)) {
       peers_->add_peer(id, *a);
-    } else if (!peers_->has_peer(id)) {
+    } else if (changed && !peers_->has_peer(id)) {
       log(LogLevel::kWarn, fmt::format("member {} has no peer address: cannot reach it", id));
     }
   }
