@@ -203,7 +203,7 @@ void Server::flush() {
   peers_->flush();
 }
 
-// ---- SessionHost: INFO ----------------------------------------------
+// ---- SessionHost: INFO and leadership ------------------------------------------------
 
 bool Server::is_leader() const {
   return core_->raft().role() == raft::Role::kLeader;
