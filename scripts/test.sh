@@ -12,14 +12,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 jobs=${JOBS:-$(nproc)}
+# Each stage says how long the previous ones took (the CI budget is ~25 min).
+stage() { echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*" >&2; }
 
-echo "== Release build and all tests" >&2
+stage "Release build and all tests"
 ./scripts/build.sh
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   # serve mode's multi-process tests (serve.*) run in the Release pass only.
-  echo "== ASan+UBSan: unit, simulation and single-process end-to-end tests" >&2
+  stage "ASan+UBSan: unit, simulation and single-process end-to-end tests"
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DRAFTKV_SANITIZE=address,undefined -DRAFTKV_WITH_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs" --target raftkv maelstrom_test kv_test storage_test \
@@ -33,20 +35,20 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     -E '^serve[._]' \
     -LE '^(slow|runner|cluster|etcd-adapter)$'
 
-  echo "== TSan: the checker's worker pool" >&2
+  stage "TSan: the checker's worker pool"
   cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAFTKV_SANITIZE=thread \
     -DRAFTKV_WITH_BENCH=OFF >/dev/null
   cmake --build build-tsan -j "$jobs" --target linearizability_test
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
     -L '^linearizability$'
 fi
-echo "== Durability: no-fsync variant passes kill -9 but is caught by power cuts (lossyfs)" >&2
+stage "Durability: no-fsync variant passes kill -9 but is caught by power cuts (lossyfs)"
 # ~60 s: raftkv under an LD_PRELOAD shim that makes fsync a no-op must survive
 # the kill crash test and fail the power-loss crash test.
 tests/durability/nofsync-check.sh --build-dir build
 
 if [ "${SKIP_FUZZ:-0}" != 1 ]; then
-  echo "== libFuzzer: codec, raft codec, whole node, RESP parsers (${FUZZ_SECONDS:-20} s each)" >&2
+  stage "libFuzzer: codec, raft codec, whole node, RESP parsers (${FUZZ_SECONDS:-20} s each)"
   ./scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-20}"
 fi
-echo "== all tests passed" >&2
+stage "all tests passed"

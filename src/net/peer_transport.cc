@@ -82,6 +82,39 @@ void PeerTransport::set_peer_address(const raft::NodeId& id, PeerAddress address
   p.backoff_ms = options_.backoff_initial_ms;
 }
 
+void PeerTransport::add_peer(const raft::NodeId& id, PeerAddress address) {
+  if (id == self_) return;
+  auto it = out_.find(id);
+  if (it != out_.end()) {
+    const PeerAddress& old = it->second.address;
+    if (old.host != address.host || old.port != address.port) set_peer_address(id, address);
+    return;
+  }
+  Outbound& p = out_[id];
+  p.address = std::move(address);
+  p.backoff_ms = options_.backoff_initial_ms;
+  p.next_attempt_ms = now_ms_;
+  strangers_logged_.erase(id);
+  options_.log("now talking to " + id + " at " + address_text(p.address));
+}
+
+void PeerTransport::remove_peer(const raft::NodeId& id) {
+  auto it = out_.find(id);
+  if (it == out_.end()) return;
+  // Inbound first: its close callback still updates the peer's stats.
+  if (auto by = inbound_by_peer_.find(id); by != inbound_by_peer_.end()) inbound_.close(by->second);
+  Outbound& p = it->second;
+  if (p.fd) loop_.remove(p.fd.get());
+  out_.erase(it);
+  options_.log("no longer talking to " + id);
+}
+
+std::vector<raft::NodeId> PeerTransport::peer_ids() const {
+  std::vector<raft::NodeId> ids;
+  for (const auto& [id, p] : out_) ids.push_back(id);
+  return ids;
+}
+
 // ---- sending ----
 
 void PeerTransport::send(const raft::NodeId& to, const server::PeerMessage& m) {
@@ -191,6 +224,9 @@ void PeerTransport::tick(int64_t now_ms) {
   for (auto& [id, p] : out_) {
     if (p.state == Outbound::State::kIdle && now_ms >= p.next_attempt_ms) {
       start_connect(id, p);
+    } else if (p.quiet && settled(p)) {
+      options_.log("connected to " + id + " at " + address_text(p.address));
+      p.quiet = false;
     } else if (p.state == Outbound::State::kConnecting &&
                now_ms - p.connect_started_ms >= options_.connect_timeout_ms) {
       fail(id, p, "connect timed out");
@@ -253,17 +289,22 @@ void PeerTransport::on_outbound_ready(const raft::NodeId& id, uint32_t events) {
   want_write(p);
 }
 
-void PeerTransport::on_connected(const raft::NodeId& id, Outbound& p) {
+void PeerTransport::on_connected(const raft::NodeId&, Outbound& p) {
   p.state = Outbound::State::kConnected;
   p.stats.connected = true;
   if (p.stats.connects++ > 0) ++p.stats.reconnects;
-  p.backoff_ms = options_.backoff_initial_ms;
-  if (p.quiet) options_.log("connected to " + id + " at " + address_text(p.address));
-  p.quiet = false;
+  p.connected_ms = now_ms_;
+}
+
+// Up for a while: the peer takes us (see the header).
+bool PeerTransport::settled(const Outbound& p) const {
+  return p.state == Outbound::State::kConnected &&
+         now_ms_ - p.connected_ms >= options_.backoff_max_ms;
 }
 
 void PeerTransport::fail(const raft::NodeId& id, Outbound& p, const std::string& why) {
   bool was_connected = p.state == Outbound::State::kConnected;
+  if (settled(p)) p.backoff_ms = options_.backoff_initial_ms;
   if (p.fd) {
     loop_.remove(p.fd.get());
     p.fd.reset();
@@ -352,9 +393,20 @@ bool PeerTransport::accept_hello(ConnId conn, Inbound& in, std::string_view payl
     reject(conn, "hello for " + h->to + ", but this is " + self_);
     return false;
   }
-  if (h->from == self_ || !out_.count(h->from)) {
-    reject(conn, "hello from unknown node " + h->from);
+  auto peer = out_.find(h->from);
+  if (h->from == self_ || peer == out_.end()) {
+    if (!strangers_logged_.insert(h->from).second) {
+      ++rejected_;
+      inbound_.close(conn);
+      return false;
+    }
+    reject(conn, "hello from unknown node " + h->from + " (further ones not logged)");
     return false;
+  }
+  // It is up: if we are waiting out a backoff before dialling it, dial now.
+  if (peer->second.state == Outbound::State::kIdle) {
+    peer->second.next_attempt_ms = std::min(peer->second.next_attempt_ms, now_ms_);
+    peer->second.backoff_ms = options_.backoff_initial_ms;
   }
   in.from = h->from;
   auto [by, fresh] = inbound_by_peer_.try_emplace(h->from, conn);

@@ -5,7 +5,7 @@
 // other node and only writes on it; it accepts the others' connections on
 // its own address and only reads from them. The first frame on a connection
 // is a Hello (from, to): the receiver drops the connection (and logs why) if
-// `to` is not itself or `from` is not a configured peer, and likewise on an
+// `to` is not itself or `from` is not a current peer, and likewise on an
 // undecodable frame, a frame over max_frame_bytes, a raft::Message whose
 // `from` is not the hello's, or no hello within hello_timeout_ms. A new
 // hello from a peer replaces that peer's older inbound connection.
@@ -22,10 +22,17 @@
 //    queued for that peer (possibly half written) is dropped: it is stale by
 //    the time a new connection exists. Messages sent while no connection is
 //    up wait in the queue for the next attempt.
+// The set of peers may change at run time (membership changes): add_peer()
+// starts dialling a new one and accepting its hello, remove_peer() closes
+// both directions and forgets it. A hello from a peer we are backing off
+// from cuts the backoff short: it is up again.
 // Reconnects use exponential backoff (backoff_initial_ms doubling up to
 // backoff_max_ms, each delay drawn uniformly from [d/2, d]); a connect that
-// does not complete in connect_timeout_ms counts as failed. Time comes only
-// from tick(now_ms).
+// does not complete in connect_timeout_ms counts as failed. A connection
+// counts as working (backoff reset, recovery logged) only once it has
+// stayed up for backoff_max_ms: a peer that accepts and at once closes
+// (it refuses our hello: it removed us, or has not added us yet) is
+// redialled at the slowest rate, quietly. Time comes only from tick(now_ms).
 //
 // Memory per peer: its send queue (<= max_queue_bytes) and, per inbound
 // connection, one partial frame (< max_frame_bytes + 4) plus one read chunk.
@@ -36,8 +43,10 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "net/event_loop.h"
 #include "net/socket.h"
@@ -98,6 +107,14 @@ class PeerTransport {
   // Points `id` at a new address (tests with ephemeral ports); any current
   // outbound connection to it is closed and redialled.
   void set_peer_address(const raft::NodeId& id, PeerAddress address);
+  // Starts talking to `id` at `address`; for a known peer, the same as
+  // set_peer_address() when the address differs, else nothing.
+  void add_peer(const raft::NodeId& id, PeerAddress address);
+  // Closes both connections with `id`, drops its queue and stats, and
+  // refuses its hellos from now on. Not for self.
+  void remove_peer(const raft::NodeId& id);
+  bool has_peer(const raft::NodeId& id) const { return out_.count(id) > 0; }
+  std::vector<raft::NodeId> peer_ids() const;  // every peer but self
 
   // Queues `m` for `to` (see the drop rules above); the loop writes it when
   // the socket is writable. Sends to self or an unknown id are logged and
@@ -131,6 +148,7 @@ class PeerTransport {
     int64_t backoff_ms = 0;
     int64_t next_attempt_ms = 0;
     int64_t connect_started_ms = 0;
+    int64_t connected_ms = 0;
     bool quiet = false;  // failure already logged; stay quiet until it works again
     PeerStats stats;
   };
@@ -144,6 +162,7 @@ class PeerTransport {
   void on_outbound_ready(const raft::NodeId& id, uint32_t events);
   void on_connected(const raft::NodeId& id, Outbound& p);
   void fail(const raft::NodeId& id, Outbound& p, const std::string& why);
+  bool settled(const Outbound& p) const;
   bool write_some(Outbound& p);  // false: the connection broke
   void consumed(Outbound& p, size_t n);
   void drop_queue(Outbound& p);
@@ -168,6 +187,9 @@ class PeerTransport {
   std::mt19937_64 rng_;
   int64_t now_ms_ = 0;
   uint64_t rejected_ = 0;
+  // Unknown nodes whose hellos were refused: logged once each (a removed
+  // server keeps dialling us).
+  std::set<raft::NodeId> strangers_logged_;
 };
 
 }  // namespace raftkv::net

@@ -133,8 +133,8 @@ void Raft::campaign() {
   if (cfg_.pre_vote && role_ != Role::kPreCandidate) {
     become_pre_candidate();
     votes_[cfg_.id] = true;
-    if (votes_.size() >= membership().quorum()) return campaign();
-    for (const NodeId& p : membership().voters()) {
+    if (votes_.size() >= quorum()) return campaign();
+    for (const NodeId& p : voters_) {
       if (p == cfg_.id) continue;
       send(Message{.type = MsgType::kPreVote,
                    .to = p,
@@ -150,8 +150,8 @@ void Raft::campaign() {
 void Raft::campaign_now(bool transfer) {
   become_candidate();
   votes_[cfg_.id] = true;
-  if (votes_.size() >= membership().quorum()) return become_leader();
-  for (const NodeId& p : membership().voters()) {
+  if (votes_.size() >= quorum()) return become_leader();
+  for (const NodeId& p : voters_) {
     if (p == cfg_.id) continue;
     send(Message{.type = MsgType::kVote,
                  .to = p,
@@ -182,7 +182,8 @@ void Raft::tick() {
     return;
   }
   if (!transferee_.empty() && ++transfer_elapsed_ >= cfg_.election_tick) {
-    transferee_.clear();  // the target did not take over in time: lead on
+    transferee_.clear();  // the target did not take over in time: lead on...
+    if (removal_committed()) return become_follower(term_, "");  // ...unless removed
   }
   if (++heartbeat_elapsed_ >= cfg_.heartbeat_tick) {
     heartbeat_elapsed_ = 0;
@@ -331,14 +332,14 @@ void Raft::poll_votes(const Message& m) {
   votes_.emplace(m.from, !m.reject);
   size_t granted = 0, rejected = 0;
   for (auto& [id, g] : votes_) (g ? granted : rejected)++;
-  size_t quorum = membership().quorum();
-  if (granted >= quorum) {
+  size_t majority = quorum();
+  if (granted >= majority) {
     if (role_ == Role::kPreCandidate) {
       campaign();
     } else {
       become_leader();
     }
-  } else if (rejected >= quorum) {
+  } else if (rejected >= majority) {
     become_follower(term_, "");
   }
 }
@@ -559,7 +560,7 @@ bool Raft::maybe_commit() {
   // Only the voters of the configuration in effect count, the leader itself
   // included only while it is one (once its entries are synced).
   std::vector<uint64_t> matches;
-  for (const NodeId& id : membership().voters()) {
+  for (const NodeId& id : voters_) {
     if (id == cfg_.id) {
       if (is_voter() || cfg_.bugs.removed_leader_serves) matches.push_back(log_.stable_index());
       continue;
@@ -569,9 +570,9 @@ bool Raft::maybe_commit() {
   }
   if (cfg_.bugs.removed_leader_serves && !is_voter()) matches.push_back(log_.stable_index());
   std::sort(matches.begin(), matches.end(), std::greater<>());
-  size_t quorum = membership().quorum();
-  if (matches.size() < quorum) return false;
-  uint64_t q = matches[quorum - 1];
+  size_t majority = quorum();
+  if (matches.size() < majority) return false;
+  uint64_t q = matches[majority - 1];
   // Only entries of the current term are committed by counting replicas
   // (Raft §5.4.2); earlier ones commit with them.
   if (q > commit_ && log_.term_at(q) == term_) {

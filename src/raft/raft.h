@@ -172,15 +172,19 @@ class Raft {
   void reset(uint64_t term);
   void reset_randomized_timeout();
   bool in_lease() const;
-  bool is_voter() const { return membership().is_voter(cfg_.id); }
+  bool is_voter() const { return is_voter_; }
+  size_t quorum() const { return voters_.size() / 2 + 1; }
   // Whether a majority of the voters satisfy `pred` (this node, when a
   // voter, always does).
   bool voters_reach_quorum(const std::function<bool(const NodeId&)>& pred) const;
   void load_configs(const std::optional<Membership>& restored);
   void track_config_entries(uint64_t from, uint64_t to);
   void on_config_change();
+  void remember_config();
   void after_commit();
   void send_timeout_now(const NodeId& to);
+  // This leader's own removal is committed: it must hand over and stop.
+  bool removal_committed() const;
   void campaign_now(bool transfer);
   void handle_timeout_now(const Message& m);
 
@@ -250,6 +254,10 @@ class Raft {
   Membership base_config_;
   std::map<uint64_t, Membership> configs_;
   uint64_t effective_config_index_ = 0;
+  // The voters of the configuration in effect, cached: the hot paths
+  // (commit, read confirmation) need them on every acknowledgement.
+  std::vector<NodeId> voters_;
+  bool is_voter_ = false;
   // Leader: members removed by a configuration not yet committed; still
   // sent the log so they learn of their removal, counted in no quorum.
   std::map<NodeId, uint64_t> leaving_;

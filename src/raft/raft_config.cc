@@ -58,8 +58,8 @@ const Membership& Raft::membership_at(uint64_t index) const {
 
 bool Raft::voters_reach_quorum(const std::function<bool(const NodeId&)>& pred) const {
   size_t yes = 0;
-  for (const NodeId& id : membership().voters()) yes += (id == cfg_.id || pred(id)) ? 1 : 0;
-  return yes >= membership().quorum();
+  for (const NodeId& id : voters_) yes += (id == cfg_.id || pred(id)) ? 1 : 0;
+  return yes >= quorum();
 }
 
 void Raft::load_configs(const std::optional<Membership>& restored) {
@@ -73,7 +73,13 @@ void Raft::load_configs(const std::optional<Membership>& restored) {
                                   " holds a malformed configuration");
     configs_[i] = std::move(*m);
   }
+  remember_config();
+}
+
+void Raft::remember_config() {
   effective_config_index_ = membership_index();
+  voters_ = membership().voters();
+  is_voter_ = membership().is_voter(cfg_.id);
 }
 
 void Raft::track_config_entries(uint64_t from, uint64_t to) {
@@ -91,7 +97,7 @@ void Raft::track_config_entries(uint64_t from, uint64_t to) {
 }
 
 void Raft::on_config_change() {
-  effective_config_index_ = membership_index();
+  remember_config();
   if (role_ != Role::kLeader) return;
   const Membership& config = membership();
   for (const Member& m : config.members()) {
@@ -125,19 +131,26 @@ void Raft::after_commit() {
     progress_.erase(it->first);
     it = leaving_.erase(it);
   }
-  if (is_voter() || cfg_.bugs.removed_leader_serves || membership_index() > commit_) return;
+  if (!removal_committed() || !transferee_.empty()) return;
   // Our own removal is committed: hand over to the most up-to-date voter.
+  // Under load our log has grown past its match, so this is a transfer:
+  // proposals stop, it catches up, then gets TimeoutNow (and we step down).
   const Progress* best = nullptr;
   NodeId best_id;
-  for (const NodeId& id : membership().voters()) {
+  for (const NodeId& id : voters_) {
     auto it = progress_.find(id);
     if (it != progress_.end() && (!best || it->second.match > best->match)) {
       best = &it->second;
       best_id = id;
     }
   }
-  if (best && best->match == log_.last_index()) send_timeout_now(best_id);
-  become_follower(term_, "");
+  if (!best) return become_follower(term_, "");
+  transfer_leadership(best_id);
+}
+
+bool Raft::removal_committed() const {
+  return role_ == Role::kLeader && !is_voter() && !cfg_.bugs.removed_leader_serves &&
+         membership_index() <= commit_;
 }
 
 std::variant<Raft::Proposed, std::string> Raft::propose_config(const ConfigChange& change) {
@@ -208,6 +221,9 @@ std::optional<std::string> Raft::transfer_leadership(const NodeId& to) {
 
 void Raft::send_timeout_now(const NodeId& to) {
   send(Message{.type = MsgType::kTimeoutNow, .to = to});
+  // A leader that is no longer a member does not wait to hear of the new
+  // leader (it may never: nobody sends to non-members).
+  if (removal_committed()) become_follower(term_, "");
 }
 
 void Raft::handle_timeout_now(const Message& m) {

@@ -36,7 +36,7 @@ void append_store_reply(std::string& out, const ClientReply& r, ReplyShape shape
       return resp::append_error(out, "TRYAGAIN " + r.text);
     case ReplyCode::kIndefinite:
       return resp::append_error(out, "UNCERTAIN " + r.text);
-    case ReplyCode::kPreconditionFailed:  // Maelstrom's cas only: not sent from here
+    case ReplyCode::kPreconditionFailed:  // admin: already a member, not a learner, ...
       return resp::append_error(out, "ERR " + r.text);
   }
   switch (shape) {
@@ -49,7 +49,27 @@ void append_store_reply(std::string& out, const ClientReply& r, ReplyShape shape
       return resp::append_null(out);
     case ReplyShape::kInteger:
       return resp::append_integer(out, r.number);
+    case ReplyShape::kAdmin:
+      return resp::append_simple(out, "OK");
   }
+}
+
+std::optional<server::AdminRequest> admin_request(const resp::Command& cmd) {
+  using Op = server::AdminRequest::Op;
+  if (auto* add = std::get_if<resp::RaftMemberAdd>(&cmd)) {
+    return server::AdminRequest{add->learner ? Op::kAddLearner : Op::kAddVoter, add->id,
+                                fmt::format("{}:{}", add->host, add->port)};
+  }
+  if (auto* promote = std::get_if<resp::RaftMemberPromote>(&cmd)) {
+    return server::AdminRequest{Op::kPromote, promote->id, {}};
+  }
+  if (auto* remove = std::get_if<resp::RaftMemberRemove>(&cmd)) {
+    return server::AdminRequest{Op::kRemove, remove->id, {}};
+  }
+  if (auto* transfer = std::get_if<resp::RaftTransfer>(&cmd)) {
+    return server::AdminRequest{Op::kTransferLeader, transfer->id, {}};
+  }
+  return std::nullopt;
 }
 
 RedisSession::RedisSession(uint64_t client_id, SessionHost& host, resp::ParseLimits limits)
@@ -119,6 +139,9 @@ void RedisSession::handle(std::vector<std::string> args) {
     r.delta = incr->delta;
     return to_store(ReplyShape::kInteger, std::move(r));
   }
+  if (std::optional<server::AdminRequest> admin = admin_request(cmd)) {
+    return to_admin(std::move(*admin));
+  }
   Slot& s = slots_.emplace_back();
   ++next_seq_;
   s.done = true;
@@ -175,15 +198,8 @@ void RedisSession::local(Slot& s, const resp::Command& cmd) {
         } else if constexpr (std::is_same_v<T, resp::RaftMembers>) {
           std::vector<std::string> lines = host_.members();
           resp::append_bulk_array(out, lines);
-        } else if constexpr (std::is_same_v<T, resp::RaftTransfer> ||
-                             std::is_same_v<T, resp::RaftMemberAdd> ||
-                             std::is_same_v<T, resp::RaftMemberPromote> ||
-                             std::is_same_v<T, resp::RaftMemberRemove>) {
-          resp::append_error(out,
-                             "ERR membership changes and leadership transfer are not supported "
-                             "yet: the member list is fixed at first start");
         } else {
-          // Store commands are handled before this point.
+          // Store and admin commands are handled before this point.
           resp::append_error(out, "ERR internal: command not routed");
         }
       },
@@ -191,10 +207,19 @@ void RedisSession::local(Slot& s, const resp::Command& cmd) {
 }
 
 void RedisSession::to_store(ReplyShape shape, ClientRequest request) {
+  bool read = request.op == ClientRequest::Op::kRead || request.op == ClientRequest::Op::kExists;
+  enqueue(shape, std::move(request), read);
+}
+
+// Admin commands order like writes (see the header).
+void RedisSession::to_admin(server::AdminRequest request) {
+  enqueue(ReplyShape::kAdmin, std::move(request), false);
+}
+
+void RedisSession::enqueue(ReplyShape shape, Request request, bool read) {
   uint64_t seq = next_seq_++;
   Slot& s = slots_.emplace_back();
   s.shape = shape;
-  bool read = request.op == ClientRequest::Op::kRead || request.op == ClientRequest::Op::kExists;
   waiting_.push_back(Waiting{seq, std::move(request), read});
 }
 
@@ -209,7 +234,11 @@ void RedisSession::pump() {
     ++in_flight_;
     Waiting next = std::move(w);
     waiting_.pop_front();
-    host_.submit(id_, next.seq, std::move(next.request));
+    if (auto* admin = std::get_if<server::AdminRequest>(&next.request)) {
+      host_.submit_admin(id_, next.seq, std::move(*admin));
+    } else {
+      host_.submit(id_, next.seq, std::move(std::get<ClientRequest>(next.request)));
+    }
   }
   pumping_ = false;
 }

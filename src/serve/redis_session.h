@@ -17,6 +17,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "resp/command.h"
@@ -27,12 +28,18 @@ namespace raftkv::serve {
 
 // How a store reply becomes RESP: GET's bulk string or null; SET's OK or
 // null (condition failed); SET ... GET's old value or null; an integer
-// (DEL, EXISTS, INCR).
-enum class ReplyShape : uint8_t { kBulk, kSetOk, kSetOld, kInteger };
+// (DEL, EXISTS, INCR); an admin command's OK.
+enum class ReplyShape : uint8_t { kBulk, kSetOk, kSetOld, kInteger, kAdmin };
 
 // Definite failures (nothing was or will be done) start with TRYAGAIN;
-// unknown outcomes with UNCERTAIN.
+// unknown outcomes with UNCERTAIN; requests that make no sense (add a
+// member twice, promote a voter) with ERR.
 void append_store_reply(std::string& out, const server::ClientReply& r, ReplyShape shape);
+
+// The core request RAFT.MEMBER ADD/PROMOTE/REMOVE or RAFT.TRANSFER asks
+// for (an addition carries the new member's peer address as "host:port");
+// nullopt for any other command.
+std::optional<server::AdminRequest> admin_request(const resp::Command& cmd);
 
 // What a session needs from the server it lives in.
 class SessionHost {
@@ -41,10 +48,12 @@ class SessionHost {
   // Hands a request to the core; its reply comes back through
   // RedisSession::on_reply(seq, ...). May reply before returning.
   virtual void submit(uint64_t client_id, uint64_t seq, server::ClientRequest request) = 0;
+  // The same for a membership change or leadership transfer.
+  virtual void submit_admin(uint64_t client_id, uint64_t seq, server::AdminRequest request) = 0;
   // INFO's sections, filled with the server's current numbers.
   virtual void append_info(std::string& out, const resp::Info& info) = 0;
   virtual bool is_leader() const = 0;
-  // RAFT.MEMBERS: "id host:port role" lines.
+  // RAFT.MEMBERS: "id host:port voter|learner [leader] [lag N]" lines.
   virtual std::vector<std::string> members() const = 0;
 };
 
@@ -78,15 +87,18 @@ class RedisSession {
     ReplyShape shape = ReplyShape::kBulk;
     std::string bytes;
   };
+  using Request = std::variant<server::ClientRequest, server::AdminRequest>;
   struct Waiting {
     uint64_t seq;
-    server::ClientRequest request;
+    Request request;
     bool read;
   };
 
   void handle(std::vector<std::string> args);
   void local(Slot& slot, const resp::Command& cmd);
   void to_store(ReplyShape shape, server::ClientRequest request);
+  void to_admin(server::AdminRequest request);
+  void enqueue(ReplyShape shape, Request request, bool read);
   void pump();
   Slot& slot(uint64_t seq) { return slots_[seq - first_seq_]; }
 

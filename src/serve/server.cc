@@ -67,8 +67,9 @@ Server::Server(ServeOptions options) : opts_(std::move(options)), fsync_seconds_
   to.max_queue_bytes = opts_.max_queue_bytes;
   to.seed = opts_.core.seed;
   to.log = [this](std::string_view line) {
-    // The transport reports both trouble and recovery.
-    log(line.rfind("connected", 0) == 0 ? LogLevel::kInfo : LogLevel::kWarn, line);
+    // The transport reports trouble, and recovery and peers coming and going.
+    bool news = line.rfind("connected", 0) == 0 || line.find("talking to") != std::string::npos;
+    log(news ? LogLevel::kInfo : LogLevel::kWarn, line);
   };
   peers_ = std::make_unique<net::PeerTransport>(
       loop_, opts_.id, opts_.peers, to, [this](const raft::NodeId& from, server::PeerMessage m) {
@@ -156,6 +157,7 @@ void Server::reply(server::RequestId id, server::ClientReply r) {
   if (it == in_flight_.end()) return;
   InFlight f = it->second;
   in_flight_.erase(it);
+  if (f.admin && r.code == server::ReplyCode::kUnavailable) r.text = with_leader_address(r.text);
   auto s = sessions_.find(f.conn);
   if (s == sessions_.end()) return;  // the client left; its answer goes nowhere
   s->second->on_reply(f.seq, std::move(r));
@@ -189,6 +191,11 @@ void Server::write_dirty_clients() {
 // ---- server::Outbox -------------------------------------------------------------------
 
 void Server::send(const raft::NodeId& to, server::PeerMessage m) {
+  // A member added this very turn: its configuration entry is in the log
+  // already, its connection not yet.
+  if (!peers_->has_peer(to)) sync_peers(now());
+  // Still unknown: a member with no address (sync_peers said so).
+  if (!peers_->has_peer(to)) return;
   peers_->send(to, m);
 }
 
@@ -196,31 +203,16 @@ void Server::flush() {
   peers_->flush();
 }
 
-// ---- SessionHost: INFO and RAFT.MEMBERS ----------------------------------------------
+// ---- SessionHost: INFO and leadership ------------------------------------------------
 
 bool Server::is_leader() const {
   return core_->raft().role() == raft::Role::kLeader;
-}
-
-std::vector<std::string> Server::members() const {
-  std::vector<std::string> out;
-  const raft::NodeId& leader = core_->raft().leader();
-  for (const auto& [id, a] : opts_.peers) {
-    out.push_back(
-        fmt::format("{} {}:{} {}", id, a.host, a.port, id == leader ? "leader" : "follower"));
-  }
-  return out;
 }
 
 void Server::append_info(std::string& out, const resp::Info& info) {
   const raft::Raft& r = core_->raft();
   uint64_t syncs = log_store_->syncs();
   double per_sync = entries_per_fsync(*log_store_);
-  std::string members;
-  for (const auto& [id, a] : opts_.peers) {
-    if (!members.empty()) members += ',';
-    members += fmt::format("{}={}:{}", id, a.host, a.port);
-  }
   std::vector<resp::InfoSection> all;
   all.push_back({"Server",
                  {{"redis_version", "7.0.0"},
@@ -240,12 +232,12 @@ void Server::append_info(std::string& out, const resp::Info& info) {
                   {"applied_index", std::to_string(r.applied_index())},
                   {"first_index", std::to_string(r.log().first_index())},
                   {"last_index", std::to_string(r.log().last_index())},
-                  {"members", members},
                   {"fsyncs", std::to_string(syncs)},
                   {"entries_per_fsync", fmt::format("{:.2f}", per_sync)},
                   {"leader_changes", std::to_string(leader_changes_)},
                   {"snapshots_sent", std::to_string(core_->counters().snapshots_sent)},
                   {"snapshots_installed", std::to_string(core_->counters().snapshots_installed)}}});
+  for (auto& field : membership_info()) all.back().fields.push_back(std::move(field));
   resp::append_info_reply(out, info, all);
 }
 
@@ -266,6 +258,7 @@ std::string Server::render_metrics() {
                 r.role() == raft::Role::kLeader ? 1 : 0);
   render_metric(out, "raftkv_leader_changes_total", "counter",
                 "Times the known leader changed (including to none).", leader_changes_);
+  render_membership_metrics(out);
   render_metric(out, "raftkv_commit_index", "gauge", "Raft commit index.", r.commit_index());
   render_metric(out, "raftkv_applied_index", "gauge", "Index applied to the KV store.",
                 r.applied_index());
@@ -310,6 +303,8 @@ std::string Server::render_metrics() {
 // ---- the loop -------------------------------------------------------------------------
 
 void Server::after_turn(Millis t) {
+  sync_peers(t);
+  note_membership();
   const raft::NodeId& leader = core_->raft().leader();
   if (leader != last_leader_) {
     ++leader_changes_;

@@ -11,8 +11,10 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "net/event_loop.h"
@@ -46,6 +48,7 @@ class Server final : public server::Outbox, public SessionHost {
   void flush() override;
   // SessionHost
   void submit(uint64_t client_id, uint64_t seq, server::ClientRequest request) override;
+  void submit_admin(uint64_t client_id, uint64_t seq, server::AdminRequest request) override;
   void append_info(std::string& out, const resp::Info& info) override;
   bool is_leader() const override;
   std::vector<std::string> members() const override;
@@ -55,6 +58,7 @@ class Server final : public server::Outbox, public SessionHost {
   struct InFlight {
     net::ConnId conn;
     uint64_t seq;
+    bool admin = false;
   };
 
   Millis now() const;
@@ -66,6 +70,14 @@ class Server final : public server::Outbox, public SessionHost {
   void begin_drain(Millis now);
   bool drained() const;
   std::string render_metrics();
+  // Membership (serve/membership.cc).
+  std::optional<net::PeerAddress> address_of(const raft::NodeId& id) const;
+  std::string address_text(const raft::NodeId& id) const;
+  void sync_peers(Millis now);
+  void note_membership();
+  std::string with_leader_address(std::string text) const;
+  std::vector<std::pair<std::string, std::string>> membership_info() const;
+  void render_membership_metrics(std::string& out) const;
 
   ServeOptions opts_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
@@ -90,6 +102,10 @@ class Server final : public server::Outbox, public SessionHost {
   uint64_t client_commands_ = 0;
   uint64_t connections_total_ = 0;
   Millis next_stats_ = 0;
+  // The peers talked to follow the configuration (sync_peers).
+  std::optional<uint64_t> peers_config_index_;
+  Millis next_peer_sweep_ = 0;
+  bool was_member_ = true;  // so a server that starts outside says so
   bool draining_ = false;
   Millis drain_deadline_ = 0;
 };

@@ -310,3 +310,62 @@ TEST(PeerTransport, AMessageOverTheFrameLimitIsDroppedAndTheNextOneStillGoes) {
 
 }  // namespace
 }  // namespace raftkv::net
+
+namespace raftkv::net {
+namespace {
+
+// Membership changes: n4 knows n1, n1 does not know n4 until add_peer, and
+// forgets it again with remove_peer.
+TEST(PeerTransport, PeersComeAndGoAtRunTime) {
+  Cluster c;
+  std::vector<Received> n4_inbox;
+  TransportOptions options;
+  options.seed = 1;
+  options.backoff_max_ms = 200;
+  options.log = [&](std::string_view line) { c.log.emplace_back(line); };
+  auto n4 = std::make_unique<PeerTransport>(
+      c.loop, "n4",
+      std::map<raft::NodeId, PeerAddress>{{"n1", {"127.0.0.1", c.ports["n1"]}},
+                                          {"n4", {"127.0.0.1", 0}}},
+      options, [&](const raft::NodeId& from, PeerMessage m) {
+        n4_inbox.push_back({from, std::move(m)});
+      });
+  n4->listen();
+  auto turn = [&](const std::function<bool()>& done) {
+    return c.run_until([&] {
+      n4->tick(now_ms());
+      n4->flush();
+      return done();
+    });
+  };
+  // A stranger's hello is refused (and logged once, however often it dials).
+  uint64_t refused_before = c.nodes["n1"]->rejected_connections();
+  n4->send("n1", heartbeat("n4", "n1", 1));
+  ASSERT_TRUE(turn([&] { return c.nodes["n1"]->rejected_connections() >= refused_before + 2; }));
+  EXPECT_TRUE(c.inbox["n1"].empty());
+  size_t stranger_lines = 0;
+  for (const std::string& line : c.log)
+    stranger_lines += line.find("unknown node n4") != std::string::npos;
+  EXPECT_EQ(stranger_lines, 1u);
+
+  c.nodes["n1"]->add_peer("n4", {"127.0.0.1", n4->listen_port()});
+  EXPECT_TRUE(c.nodes["n1"]->has_peer("n4"));
+  c.nodes["n1"]->send("n4", heartbeat("n1", "n4", 2));
+  ASSERT_TRUE(turn([&] { return !n4_inbox.empty(); }));
+  EXPECT_EQ(n4_inbox[0].from, "n1");
+  n4->send("n1", heartbeat("n4", "n1", 3));
+  ASSERT_TRUE(turn([&] { return !c.inbox["n1"].empty(); }));
+  EXPECT_EQ(c.inbox["n1"].back().from, "n4");
+
+  c.nodes["n1"]->remove_peer("n4");
+  EXPECT_FALSE(c.nodes["n1"]->has_peer("n4"));
+  EXPECT_FALSE(c.nodes["n1"]->stats().count("n4"));
+  ASSERT_TRUE(turn([&] { return !n4->stats().at("n1").connected; }));  // its link was closed
+  size_t got = c.inbox["n1"].size();
+  n4->send("n1", heartbeat("n4", "n1", 4));
+  ASSERT_TRUE(turn([&] { return c.nodes["n1"]->rejected_connections() >= refused_before + 3; }));
+  EXPECT_EQ(c.inbox["n1"].size(), got);
+}
+
+}  // namespace
+}  // namespace raftkv::net

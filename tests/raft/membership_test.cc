@@ -195,6 +195,27 @@ TEST(Membership, LeaderThatRemovesItselfHandsOver) {
   EXPECT_NE(net[0].role(), Role::kCandidate);
 }
 
+// Under load the leader's log runs past the removal entry when it commits:
+// no voter matches it yet, so the hand-over is a transfer (proposals stop,
+// the target catches up, TimeoutNow), not an election timeout.
+TEST(Membership, LeaderThatRemovesItselfUnderLoadHandsOverWithoutATimeout) {
+  Net net(3);
+  net.elect(0);
+  ASSERT_TRUE(accepted(net[0].propose_config(ConfigChange{Kind::kRemove, "n1", ""})));
+  net.flush();
+  // The followers append the removal; their acks are on the way when more
+  // writes arrive, so when the removal commits nobody holds the whole log.
+  ASSERT_EQ(net.inflight.size(), 2u);
+  net.deliver_one();
+  net.deliver_one();
+  for (int k = 0; k < 5; ++k) ASSERT_TRUE(net[0].propose("w"));
+  net.flush();
+  net.settle();  // no ticks: nobody times out
+  EXPECT_NE(net[0].role(), Role::kLeader);
+  bool led = net[1].role() == Role::kLeader || net[2].role() == Role::kLeader;
+  EXPECT_TRUE(led);
+}
+
 TEST(Membership, RemovedLeaderServesWithTheBug) {
   Net net(3, [](Config& c) { c.bugs.removed_leader_serves = true; });
   net.elect(0);

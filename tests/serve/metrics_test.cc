@@ -1,25 +1,10 @@
 // --metrics serves Prometheus text on /metrics and 404 elsewhere.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "serve_cluster.h"
 
 namespace raftkv::test {
 namespace {
-
-// One HTTP/1.0-style exchange: the whole response, read until the server closes.
-std::string http_get(uint16_t port, const std::string& path) {
-  RespClient c(port, Millis(5000));  // used only as a timed socket
-  c.send_raw("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-  std::string response;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = read(c.fd(), buf, sizeof buf);
-    if (n <= 0) break;
-    response.append(buf, static_cast<size_t>(n));
-  }
-  return response;
-}
 
 TEST(ServeMetrics, PrometheusTextOnMetricsAnd404Elsewhere) {
   ServeCluster cluster({.servers = 3, .metrics = true, .extra_args = {}});

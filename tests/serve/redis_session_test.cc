@@ -16,9 +16,15 @@ using server::ClientRequest;
 using server::ReplyCode;
 using Op = ClientRequest::Op;
 
+using server::AdminRequest;
+
 struct Submitted {
   uint64_t seq;
   ClientRequest request;
+};
+struct SubmittedAdmin {
+  uint64_t seq;
+  AdminRequest request;
 };
 
 class FakeHost final : public SessionHost {
@@ -27,6 +33,9 @@ class FakeHost final : public SessionHost {
     submitted.push_back({seq, request});
     if (answer_at_once) answer_at_once(seq, request);
   }
+  void submit_admin(uint64_t, uint64_t seq, AdminRequest request) override {
+    admin.push_back({seq, request});
+  }
   void append_info(std::string& out, const resp::Info&) override {
     resp::append_bulk(out, "# Raft\r\nrole:leader\r\n");
   }
@@ -34,6 +43,7 @@ class FakeHost final : public SessionHost {
   std::vector<std::string> members() const override { return {"n1 127.0.0.1:1 leader"}; }
 
   std::vector<Submitted> submitted;
+  std::vector<SubmittedAdmin> admin;
   std::function<void(uint64_t, const ClientRequest&)> answer_at_once;
 };
 
@@ -171,6 +181,69 @@ TEST_F(SessionTest, AHalfClosedClientIsAnsweredBeforeTheConnectionCloses) {
   session_.on_reply(host_.submitted[0].seq, ok(std::nullopt, 1));
   EXPECT_EQ(session_.take_output(), "+OK\r\n+PONG\r\n");
   EXPECT_TRUE(session_.finished());
+}
+
+TEST_F(SessionTest, AdminCommandsBecomeCoreRequests) {
+  session_.feed(command({"RAFT.MEMBER", "ADD", "n4", "127.0.0.1:7004", "LEARNER"}) +
+                command({"raft.member", "add", "n5", "127.0.0.1:7005"}) +
+                command({"RAFT.MEMBER", "PROMOTE", "n4"}) +
+                command({"RAFT.MEMBER", "REMOVE", "n1"}) + command({"RAFT.TRANSFER", "n3"}));
+  ASSERT_EQ(host_.admin.size(), 5u);  // admin commands pipeline like writes
+  EXPECT_EQ(host_.admin[0].request.op, AdminRequest::Op::kAddLearner);
+  EXPECT_EQ(host_.admin[0].request.node, "n4");
+  EXPECT_EQ(host_.admin[0].request.address, "127.0.0.1:7004");
+  EXPECT_EQ(host_.admin[1].request.op, AdminRequest::Op::kAddVoter);  // VOTER by default
+  EXPECT_EQ(host_.admin[2].request.op, AdminRequest::Op::kPromote);
+  EXPECT_EQ(host_.admin[3].request.op, AdminRequest::Op::kRemove);
+  EXPECT_EQ(host_.admin[3].request.node, "n1");
+  EXPECT_EQ(host_.admin[4].request.op, AdminRequest::Op::kTransferLeader);
+  EXPECT_EQ(host_.admin[4].request.node, "n3");
+  EXPECT_TRUE(host_.admin[4].request.address.empty());
+  EXPECT_TRUE(host_.submitted.empty());
+}
+
+TEST_F(SessionTest, AdminRepliesMapOntoRedisErrors) {
+  session_.feed(command({"RAFT.MEMBER", "ADD", "n4", "127.0.0.1:7004", "LEARNER"}) +
+                command({"RAFT.MEMBER", "PROMOTE", "n2"}) + command({"RAFT.TRANSFER", "n3"}) +
+                command({"RAFT.MEMBER", "REMOVE", "n9"}) +
+                command({"RAFT.MEMBER", "REMOVE", "n2"}));
+  ASSERT_EQ(host_.admin.size(), 5u);
+  session_.on_reply(host_.admin[0].seq, ok());
+  session_.on_reply(host_.admin[1].seq,
+                    ClientReply{ReplyCode::kPreconditionFailed, {}, "n2 is already a voter"});
+  session_.on_reply(host_.admin[2].seq,
+                    ClientReply{ReplyCode::kUnavailable, {}, "not the leader; the leader is n1"});
+  session_.on_reply(host_.admin[3].seq,
+                    ClientReply{ReplyCode::kPreconditionFailed, {}, "n9 is not a member"});
+  session_.on_reply(host_.admin[4].seq, ClientReply{ReplyCode::kIndefinite, {}, "timed out"});
+  EXPECT_EQ(session_.take_output(),
+            "+OK\r\n-ERR n2 is already a voter\r\n-TRYAGAIN not the leader; the leader is n1\r\n"
+            "-ERR n9 is not a member\r\n-UNCERTAIN timed out\r\n");
+}
+
+TEST_F(SessionTest, AdminCommandsOrderAsWrites) {
+  session_.feed(command({"GET", "a"}) + command({"RAFT.TRANSFER", "n2"}) + command({"GET", "a"}));
+  ASSERT_EQ(host_.submitted.size(), 1u);
+  EXPECT_TRUE(host_.admin.empty());  // waits for the read in flight
+  session_.on_reply(host_.submitted[0].seq, ok("1"));
+  ASSERT_EQ(host_.admin.size(), 1u);
+  EXPECT_EQ(host_.submitted.size(), 1u);  // the second GET waits for the transfer
+  session_.on_reply(host_.admin[0].seq, ok());
+  ASSERT_EQ(host_.submitted.size(), 2u);
+  session_.on_reply(host_.submitted[1].seq, ok("1"));
+  EXPECT_EQ(session_.take_output(), "$1\r\n1\r\n+OK\r\n$1\r\n1\r\n");
+}
+
+TEST_F(SessionTest, BadAdminCommandsAreRefusedAtParse) {
+  session_.feed(command({"RAFT.MEMBER", "ADD", "n4", "nocolon"}) +
+                command({"RAFT.MEMBER", "ADD", "n4", "127.0.0.1:7004", "OBSERVER"}) +
+                command({"RAFT.MEMBER", "DEMOTE", "n4"}) + command({"RAFT.TRANSFER"}));
+  std::string out = session_.take_output();
+  EXPECT_TRUE(host_.admin.empty());
+  EXPECT_NE(out.find("-ERR invalid address 'nocolon'"), std::string::npos) << out;
+  EXPECT_NE(out.find("-ERR syntax error"), std::string::npos) << out;
+  EXPECT_NE(out.find("-ERR unknown subcommand"), std::string::npos) << out;
+  EXPECT_NE(out.find("-ERR wrong number of arguments"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -117,9 +118,15 @@ ServeCluster::~ServeCluster() {
   }
 }
 
+bool ServeCluster::is_joiner(const std::string& id) const {
+  auto at = std::find(ids_.begin(), ids_.end(), id);
+  return at - ids_.begin() >= options_.servers - options_.joiners;
+}
+
 std::vector<std::string> ServeCluster::command_line(const std::string& id) const {
   std::string peers;
   for (const auto& [other, s] : servers_) {
+    if (is_joiner(other) && !is_joiner(id)) continue;  // the founders know of no newcomer
     if (!peers.empty()) peers += ',';
     peers += other + "=" + address(s.peer);
   }
@@ -131,6 +138,7 @@ std::vector<std::string> ServeCluster::command_line(const std::string& id) const
     args.push_back("--metrics");
     args.push_back(address(s.metrics));
   }
+  if (is_joiner(id)) args.push_back("--join");
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   return args;
 }
@@ -234,7 +242,10 @@ std::optional<std::string> ServeCluster::wait_for_leader(Millis timeout,
   while (Clock::now() < deadline) {
     std::map<std::string, std::map<std::string, std::string>> infos;
     for (const auto& id : ids_) {
-      if (alive(id)) infos[id] = info(id);
+      if (!alive(id)) continue;
+      std::map<std::string, std::string> fields = info(id);
+      auto member = fields.find("raft_member");
+      if (member == fields.end() || member->second != "no") infos[id] = std::move(fields);
     }
     for (const auto& [id, fields] : infos) {
       if (id == not_this || fields.count("role") == 0 || fields.at("role") != "leader") continue;
@@ -279,6 +290,19 @@ resp::Reply call_until_settled(uint16_t port, const std::vector<std::string>& ar
     if (!retry || Clock::now() > deadline) return r;
     std::this_thread::sleep_for(Millis(50));
   }
+}
+
+std::string http_get(uint16_t port, const std::string& path) {
+  RespClient c(port, Millis(5000));  // used only as a timed socket
+  c.send_raw("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  std::string response;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(c.fd(), buf, sizeof buf);
+    if (n <= 0) break;
+    response.append(buf, static_cast<size_t>(n));
+  }
+  return response;
 }
 
 }  // namespace raftkv::test

@@ -20,6 +20,9 @@ struct ServeClusterOptions {
   int servers = 3;
   bool metrics = false;                 // give every server a --metrics port
   std::vector<std::string> extra_args;  // appended to every server's command line
+  // The last `joiners` servers are new ones: the others' --peers leave them
+  // out, and they start with --join (every server in their --peers).
+  int joiners = 0;
 };
 
 class ServeCluster {
@@ -47,8 +50,9 @@ class ServeCluster {
 
   // INFO's "key:value" fields; empty when the server does not answer.
   std::map<std::string, std::string> info(const std::string& id) const;
-  // The server that says it leads and that every live server agrees on (a
-  // majority of all), once there is one (other than `not_this`) within
+  // The server that says it leads and that every live member agrees on (a
+  // majority of all; servers whose INFO says raft_member:no are left out),
+  // once there is one (other than `not_this`) within
   // `timeout`.
   std::optional<std::string> wait_for_leader(Millis timeout, const std::string& not_this = "");
   // Any live server other than `leader`.
@@ -63,6 +67,7 @@ class ServeCluster {
     pid_t pid = -1;
   };
   std::vector<std::string> command_line(const std::string& id) const;
+  bool is_joiner(const std::string& id) const;
 
   ServeClusterOptions options_;
   std::string dir_;
@@ -74,5 +79,9 @@ class ServeCluster {
 // the first other reply, or the TRYAGAIN error after `timeout`.
 resp::Reply call_until_settled(uint16_t port, const std::vector<std::string>& args,
                                Millis timeout = Millis(10000));
+
+// One HTTP exchange (GET path on 127.0.0.1:port): the whole response, read
+// until the server closes.
+std::string http_get(uint16_t port, const std::string& path);
 
 }  // namespace raftkv::test
