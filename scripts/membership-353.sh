@@ -62,6 +62,23 @@ printf '  longest write gap after warm-up: %.0f ms at %s (election timeout %d ms
   "$gap" "$where" "$election_ms" \
   "$(jq -n --argjson g "$gap" --argjson e "$election_ms" 'if $g <= $e then "within it" else "longer" end' -r)"
 printf '  longest write gap over the whole run (includes the first election): %.0f ms\n' "$first"
+# The longest write gap in [from, to] ns, from the history itself.
+gap_in() {
+  jq -s --argjson a "$1" --argjson b "$2" '
+    [.[] | select(.type == "ok" and (.f == "write" or .f == "cas") and .time > $a and .time < $b)
+     | .time] + [$a, $b] | sort | [range(1; length) as $i | .[$i] - .[$i - 1]] | max / 1e6' \
+    "$run/history.jsonl"
+}
+# Each phase: from 1 s before its first change to 5 s after its last.
+for phase in add:member_add,member_promote remove:member_remove; do
+  name=${phase%%:*} ops=${phase#*:}
+  span=$(jq -r --arg ops "$ops" '[.nemesis[] | select(.f == "stop-member"
+           and (.value.op as $o | $ops | split(",") | index($o))) | .time]
+           | if length > 0 then "\(min - 1e9) \(max + 5e9)" else "" end' "$results")
+  [ -n "$span" ] || continue
+  printf '  longest write gap around the %s phase (1 s before to 5 s after): %.0f ms\n' \
+    "$name" "$(gap_in ${span% *} ${span#* })"
+done
 changes=$(jq '[.nemesis[] | select(.f == "stop-member" and .value.outcome == "ok")] | length' "$results")
 echo "  plots: $run/latency-raw.png $run/rate.png; report: $run/index.html"
 if [ "$rc" -eq 0 ] && [ "$changes" -eq 6 ]; then
