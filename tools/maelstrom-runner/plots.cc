@@ -93,32 +93,43 @@ std::string shading(const std::vector<Period>& periods) {
 }
 
 // Membership changes take milliseconds, too short to shade: a dashed purple
-// line per change (changes closer than min_gap_s share one) labelled with
-// what changed, e.g. "remove n1" or "add n4 (refused)".
+// line per change, changes closer than min_gap_s sharing one, labelled with
+// what changed per node, e.g. "add/promote n4, add/promote n5" or
+// "remove n1 (refused)".
 std::string member_marks(const HistoryLog& h, double min_gap_s) {
-  std::vector<std::pair<double, std::string>> marks;
+  struct Mark {
+    double t;
+    std::vector<std::pair<std::string, std::string>> changes;  // node, ops
+  };
+  std::vector<Mark> marks;
   for (const auto& e : h.nemesis_events()) {
     if (e.f != "stop-member" || !e.value.is_object()) continue;
     std::string op = e.value.value("op", "");
     if (op.rfind("member_", 0) == 0) op = op.substr(7);
-    if (op == "transfer_leader") op = "transfer";
-    std::string text = op + " " + e.value.value("node", "");
+    if (op == "transfer_leader") op = "lead";
     std::string outcome = e.value.value("outcome", "ok");
-    if (outcome != "ok") text += " (" + outcome + ")";
+    if (outcome != "ok") op += " (" + outcome + ")";
+    std::string node = e.value.value("node", "");
     double t = e.time / 1e9;
-    if (!marks.empty() && t - marks.back().first < min_gap_s)
-      marks.back().second += ", " + text;
+    if (marks.empty() || t - marks.back().t >= min_gap_s) marks.push_back({t, {}});
+    auto& changes = marks.back().changes;
+    auto it = std::find_if(changes.begin(), changes.end(),
+                           [&](const auto& c) { return c.first == node; });
+    if (it == changes.end())
+      changes.emplace_back(node, op);
     else
-      marks.emplace_back(t, text);
+      it->second += "/" + op;
   }
   std::string out;
   int n = 100;  // clear of the shading's object numbers
-  for (const auto& [t, text] : marks) {
+  for (const auto& m : marks) {
+    std::vector<std::string> parts;
+    for (const auto& [node, ops] : m.changes) parts.push_back(ops + " " + node);
     out += fmt::format(
         "set arrow {0} from {1:.3f}, graph 0 to {1:.3f}, graph 1 nohead lc rgb '#8a2be2' dt 2\n"
         "set label {0} \"{2}\" at {1:.3f}, graph 0.98 right rotate by 90 offset -0.3,0 "
         "font ',8' tc rgb '#8a2be2'\n",
-        n++, t, text);
+        n++, m.t, fmt::join(parts, ", "));
   }
   return out;
 }
