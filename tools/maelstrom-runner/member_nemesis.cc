@@ -134,6 +134,9 @@ void MemberNemesis::refresh(int64_t deadline_ns, std::function<void(bool)> done)
           tracker_.update(*view, from_leader);
           // Only the leader knows how far behind the others are.
           if (from_leader || mono_ns() + kRetryGap >= deadline_ns) return done(true);
+          // Ask the leader it names next, even if its view was too old to
+          // keep; none named: the next node.
+          tracker_.set_leader(view->leader);
           if (view->leader.empty()) ++rotate_;
           loop_.after(view->leader.empty() ? kRetryGap : kHintGap,
                       [this, deadline_ns, done] { refresh(deadline_ns, done); });
