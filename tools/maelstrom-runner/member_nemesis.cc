@@ -296,6 +296,7 @@ void MemberNemesis::poll_caught_up(const std::string& node, int64_t began, int64
     history_.nemesis("member-caught-up",
                      {{"node", node},
                       {"caught-up", caught},
+                      {"still-learner", !gone},
                       {"lag", lag == v.lag.end() ? nlohmann::json() : nlohmann::json(lag->second)},
                       {"waited-ms", (mono_ns() - began) / 1e6}});
     done();
@@ -303,7 +304,12 @@ void MemberNemesis::poll_caught_up(const std::string& node, int64_t began, int64
 }
 
 void MemberNemesis::promote(const std::string& node, Done done) {
-  if (!tracker_.is_learner(node)) return done();
+  if (!tracker_.is_learner(node)) {
+    // E.g. a deposed leader's older view won; a later pick finishes it.
+    history_.nemesis("member-skipped",
+                     {{"step", "member_promote " + node}, {"why", "not a learner in the view"}});
+    return done();
+  }
   logged_admin(node, {{"type", "member_promote"}, {"node", node}},
                [this, node, done](const AdminReply& r) {
                  if (r.status == AdminStatus::kOk) {

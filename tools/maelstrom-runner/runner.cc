@@ -148,10 +148,12 @@ int run_one(const Options& opts, uint64_t seed) {
                      rng);
   Workload workload(loop, net, rng, gen, history, opts.nodes, opts.concurrency, opts.rate, timeout);
   Nemesis nemesis(loop, nemesis_rng, cluster, history, opts.nemesis, opts.nemesis_interval_s);
-  // Membership changes (--nemesis member, --member-plan).
+  // Membership changes (--nemesis member, --member-plan); with
+  // --initial-members alone, only the tracking, so that the final reads skip
+  // the nodes that never joined.
   std::unique_ptr<MembershipTracker> tracker;
   std::unique_ptr<MemberNemesis> member;
-  if (opts.nemesis.count("member") || !opts.member_plan.empty()) {
+  if (opts.nemesis.count("member") || !opts.member_plan.empty() || opts.initial_members > 0) {
     size_t k = opts.initial_members > 0 ? opts.initial_members : opts.nodes.size();
     tracker = std::make_unique<MembershipTracker>(
         opts.nodes, std::vector<std::string>(opts.nodes.begin(), opts.nodes.begin() + k));
