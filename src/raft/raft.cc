@@ -129,11 +129,11 @@ void Raft::become_leader() {
 
 void Raft::campaign() {
   // Learners, joining servers and removed servers never stand.
-  if (role_ == Role::kLeader || !is_voter()) return;
+  if (role_ == Role::kLeader || !may_campaign()) return;
   if (cfg_.pre_vote && role_ != Role::kPreCandidate) {
     become_pre_candidate();
     votes_[cfg_.id] = true;
-    if (votes_.size() >= quorum()) return campaign();
+    if (count_votes(true) >= quorum()) return campaign();
     for (const NodeId& p : voters_) {
       if (p == cfg_.id) continue;
       send(Message{.type = MsgType::kPreVote,
@@ -150,7 +150,7 @@ void Raft::campaign() {
 void Raft::campaign_now(bool transfer) {
   become_candidate();
   votes_[cfg_.id] = true;
-  if (votes_.size() >= quorum()) return become_leader();
+  if (count_votes(true) >= quorum()) return become_leader();
   for (const NodeId& p : voters_) {
     if (p == cfg_.id) continue;
     send(Message{.type = MsgType::kVote,
@@ -185,6 +185,7 @@ void Raft::tick() {
     transferee_.clear();  // the target did not take over in time: lead on...
     if (removal_committed()) return become_follower(term_, "");  // ...unless removed
   }
+  if (!leaving_.empty()) release_departed();
   if (++heartbeat_elapsed_ >= cfg_.heartbeat_tick) {
     heartbeat_elapsed_ = 0;
     broadcast_heartbeat(reads_.empty() ? 0 : reads_.back().round);
@@ -328,10 +329,9 @@ void Raft::handle_vote_request(const Message& m) {
 }
 
 void Raft::poll_votes(const Message& m) {
-  if (!membership().is_voter(m.from)) return;  // only voters' answers count
   votes_.emplace(m.from, !m.reject);
-  size_t granted = 0, rejected = 0;
-  for (auto& [id, g] : votes_) (g ? granted : rejected)++;
+  // Only the answers of voters in effect count (our own too, when we are one).
+  size_t granted = count_votes(true), rejected = count_votes(false);
   size_t majority = quorum();
   if (granted >= majority) {
     if (role_ == Role::kPreCandidate) {

@@ -185,6 +185,9 @@ class Raft {
   void send_timeout_now(const NodeId& to);
   // This leader's own removal is committed: it must hand over and stop.
   bool removal_committed() const;
+  void release_departed();
+  bool may_campaign() const;
+  size_t count_votes(bool granted) const;
   void campaign_now(bool transfer);
   void handle_timeout_now(const Message& m);
 

@@ -123,14 +123,7 @@ void Raft::after_commit() {
     on_config_change();
   }
   if (role_ != Role::kLeader) return;
-  for (auto it = leaving_.begin(); it != leaving_.end();) {
-    if (it->second > commit_) {
-      ++it;
-      continue;
-    }
-    progress_.erase(it->first);
-    it = leaving_.erase(it);
-  }
+  release_departed();
   if (!removal_committed() || !transferee_.empty()) return;
   // Our own removal is committed: hand over to the most up-to-date voter.
   // Under load our log has grown past its match, so this is a transfer:
@@ -146,6 +139,43 @@ void Raft::after_commit() {
   }
   if (!best) return become_follower(term_, "");
   transfer_leadership(best_id);
+}
+
+// A removed member is let go once its removal is committed and it holds
+// the removal entry: one last heartbeat tells it the entry is committed,
+// so it knows for sure that it is out and stays quiet (a removed server
+// that only suspects it may still stand, see may_campaign). One that has
+// gone silent is let go without it.
+void Raft::release_departed() {
+  for (auto it = leaving_.begin(); it != leaving_.end();) {
+    auto pr = progress_.find(it->first);
+    bool has_it = pr != progress_.end() && pr->second.match >= it->second;
+    bool live = pr != progress_.end() && pr->second.recent_active;
+    if (it->second > commit_ || (!has_it && live)) {
+      ++it;
+      continue;
+    }
+    if (has_it) send_heartbeat(it->first, 0);
+    progress_.erase(it->first);
+    it = leaving_.erase(it);
+  }
+}
+
+// Thesis 4.2.2: a server whose removal is not yet committed may still be
+// needed to elect a leader (a two-voter cluster whose leader removed itself
+// and restarted before the removal committed has no other way out), so it
+// may stand while it is a voter of the newest committed configuration. The
+// votes it needs are those of the configuration in effect, as for anyone.
+bool Raft::may_campaign() const {
+  return is_voter_ || (config_change_pending() && membership_at(commit_).is_voter(cfg_.id));
+}
+
+size_t Raft::count_votes(bool granted) const {
+  size_t n = 0;
+  for (const auto& [id, g] : votes_) {
+    n += g == granted && std::binary_search(voters_.begin(), voters_.end(), id);
+  }
+  return n;
 }
 
 bool Raft::removal_committed() const {
@@ -228,7 +258,7 @@ void Raft::send_timeout_now(const NodeId& to) {
 
 void Raft::handle_timeout_now(const Message& m) {
   // Only from our leader; the leader checked we hold its whole log.
-  if (m.from != leader_ || !is_voter()) return;
+  if (m.from != leader_ || !may_campaign()) return;
   leader_.clear();
   campaign_now(true);
 }

@@ -216,6 +216,32 @@ TEST(Membership, LeaderThatRemovesItselfUnderLoadHandsOverWithoutATimeout) {
   EXPECT_TRUE(led);
 }
 
+// Two voters; the leader removes itself and restarts before the removal
+// reaches the other. The other cannot win without it (its log is behind),
+// so the removed one, a voter of the last committed configuration, must be
+// able to stand (found by the simulation, seed 305047).
+TEST(Membership, UncommittedSelfRemovalDoesNotDeadlockTwoVoters) {
+  Net net(2);
+  net.elect(0);
+  net.drop = [](const Message& m) { return m.from == "n1"; };
+  ASSERT_TRUE(accepted(net[0].propose_config(ConfigChange{Kind::kRemove, "n1", ""})));
+  net.settle();
+  Restored r;
+  r.hard_state = HardState{net[0].term(), "n1", net[0].commit_index()};
+  for (uint64_t i = 1; i <= net[0].log().last_index(); ++i) r.entries.push_back(net[0].log().at(i));
+  r.applied = net[0].commit_index();
+  Config c;
+  c.id = "n1";
+  c.voters = {"n1", "n2"};
+  c.seed = 7;
+  net.nodes[0] = std::make_unique<Raft>(c, r);
+  net.drop = nullptr;
+  for (int k = 0; k < 100 && net[1].role() != Role::kLeader; ++k) net.tick_all(1);
+  EXPECT_EQ(net[1].role(), Role::kLeader);
+  EXPECT_NE(net[0].role(), Role::kLeader);
+  EXPECT_FALSE(net[1].membership().contains("n1"));
+}
+
 TEST(Membership, RemovedLeaderServesWithTheBug) {
   Net net(3, [](Config& c) { c.bugs.removed_leader_serves = true; });
   net.elect(0);
