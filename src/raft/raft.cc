@@ -177,6 +177,10 @@ void Raft::tick() {
     if (election_elapsed_ >= randomized_timeout_) {
       election_elapsed_ = 0;
       if (role_ == Role::kPreCandidate) role_ = Role::kFollower;  // retry the pre-vote
+      // A leader silent for a whole timeout is forgotten, by non-voters too:
+      // else one that cannot campaign would stay in its lease for good and
+      // ignore the (pre-)votes of those who can (simulation seed 263).
+      if (role_ == Role::kFollower) leader_.clear();
       campaign();
     }
     return;

@@ -204,8 +204,15 @@ std::variant<Raft::Proposed, std::string> Raft::propose_config(const ConfigChang
       break;
     case ConfigChange::Kind::kPromote: {
       if (!member || member->voter) return change.node + " is not a learner";
+      // Caught up means it has answered and is replicating (a learner that
+      // never acknowledged anything has match 0, "close" to a short log:
+      // simulation seed 263 promoted one that did not know it was a member).
       auto it = progress_.find(change.node);
-      uint64_t match = it == progress_.end() ? 0 : it->second.match;
+      if (it == progress_.end() || it->second.state != Progress::State::kReplicate ||
+          !it->second.recent_active) {
+        return change.node + " has not caught up yet (not replicating); try again";
+      }
+      uint64_t match = it->second.match;
       if (match + cfg_.max_promote_lag < log_.last_index()) {
         return change.node + " is " + std::to_string(log_.last_index() - match) +
                " entries behind; it is promoted once it has caught up";

@@ -62,6 +62,14 @@ Core::Core(CoreOptions options, raft::NodeId id, std::vector<raft::NodeId> known
 
 Core::~Core() = default;
 
+// The KV store's applied point names an entry the log holds with another
+// term: only an install of a newer leader's snapshot can do that.
+bool Core::kv_holds_other_entry(const raft::Restored& r) const {
+  if (r.applied <= r.base_index || r.applied > r.base_index + r.entries.size()) return false;
+  if (kv_.applied_term() == 0) return false;  // a store that never recorded terms
+  return r.entries[r.applied - r.base_index - 1].term != kv_.applied_term();
+}
+
 void Core::recover() {
   // The identity names the bootstrap voters (none for a joining server), so
   // a data dir is never reused under another cluster's founding list, and a
@@ -84,9 +92,10 @@ void Core::recover() {
   raft::Restored restored = log_.load();
   restored.applied = kv_.applied_index();
   uint64_t last = restored.base_index + restored.entries.size();
-  if (restored.applied > last) {
+  if (restored.applied > last || kv_holds_other_entry(restored)) {
     // A snapshot was installed into the KV store, and the crash came before
-    // the log was reset to it: finish the job.
+    // the log was reset to it: finish the job. (The log may even reach the
+    // snapshot's index, with another term there: a deposed leader's entry.)
     raft::HardState hs = restored.hard_state;
     hs.commit = restored.applied;
     log_.reset_to_snapshot(restored.applied, kv_.applied_term(), hs);
@@ -350,7 +359,10 @@ void Core::send_messages(std::vector<raft::Message>& msgs) {
   for (raft::Message& m : msgs) {
     if (m.type == MsgType::kSnapshot) {
       // Raft asks for a snapshot to be streamed; the data is the KV store.
-      start_snapshot(m.to);
+      // Only while still the leader of the term that asked: a vote of a
+      // newer term stepped since would stamp the chunks with a term this
+      // node does not lead (simulation seed 182).
+      if (raft_->role() == Role::kLeader && m.term == raft_->term()) start_snapshot(m.to);
       continue;
     }
     raft::NodeId to = m.to;
@@ -471,7 +483,7 @@ void Core::maybe_compact() {
 
 void Core::start_snapshot(const raft::NodeId& to) {
   SnapshotSender& s = senders_[to];
-  s = SnapshotSender{kv_.read_snapshot(), 0, false, 0, {}};
+  s = SnapshotSender{kv_.read_snapshot(), 0, false, 0, {}, raft_->term()};
   s.config = raft_->membership_at(s.reader->index()).encode();
   opts_.log(fmt::format("sending snapshot at index {} to {}", s.reader->index(), to));
   ++counters_.snapshots_sent;
@@ -483,7 +495,7 @@ void Core::send_snapshot_chunk(const raft::NodeId& to, SnapshotSender& s) {
   m.type = MsgType::kSnapshotChunk;
   m.from = id_;
   m.to = to;
-  m.term = raft_->term();
+  m.term = s.term;  // the term the transfer began in
   m.index = s.reader->index();
   m.log_term = s.reader->term();
   m.context = s.next_seq++;
@@ -498,7 +510,8 @@ void Core::send_snapshot_chunk(const raft::NodeId& to, SnapshotSender& s) {
 void Core::on_snapshot_ack(const raft::Message& m) {
   auto it = senders_.find(m.from);
   if (it == senders_.end()) return;
-  if (raft_->role() != Role::kLeader || m.term != raft_->term()) {
+  if (raft_->role() != Role::kLeader || m.term != raft_->term() ||
+      it->second.term != raft_->term()) {
     senders_.erase(it);
     return;
   }

@@ -180,9 +180,11 @@ class Core {
     bool last_sent = false;
     Millis deadline = 0;
     std::string config;  // the configuration at the snapshot point, in chunk 0
+    uint64_t term = 0;   // the leader term it was started in
   };
 
   void recover();
+  bool kv_holds_other_entry(const raft::Restored& r) const;
   void handle_client(const ReplyTo& to, ClientRequest request);
   void handle_forward(const raft::NodeId& from, ForwardRequest f);
   void handle_forward_reply(const raft::NodeId& from, ForwardReply r);

@@ -93,6 +93,17 @@ TEST(Membership, PromotionWaitsUntilTheLearnerHasCaughtUp) {
   EXPECT_TRUE(accepted(r)) << refusal(r);
 }
 
+// A learner that never answered has match 0, which a short log would count
+// as "close": it must have been heard from and be replicating.
+TEST(Membership, ALearnerThatNeverAnsweredIsNotPromoted) {
+  Net net(4, {}, 3);
+  net.elect(0);
+  net.drop = [](const Message& m) { return m.to == "n4" || m.from == "n4"; };
+  change(net, 0, Kind::kAddLearner, "n4");
+  std::string why = refusal(net[0].propose_config(ConfigChange{Kind::kPromote, "n4", ""}));
+  EXPECT_NE(why.find("not caught up"), std::string::npos) << why;
+}
+
 TEST(Membership, OneChangeAtATime) {
   Net net(5, {}, 3);
   net.elect(0);
