@@ -101,7 +101,11 @@ void Raft::on_config_change() {
   if (role_ != Role::kLeader) return;
   const Membership& config = membership();
   for (const Member& m : config.members()) {
-    if (m.id == cfg_.id || progress_.contains(m.id)) continue;
+    // A member coming back while we still send to it as a departing one
+    // starts afresh: it may be a replacement with an empty log, and a stale
+    // match would forbid the probe ever going below it (simulation).
+    bool returning = leaving_.contains(m.id);
+    if (m.id == cfg_.id || (progress_.contains(m.id) && !returning)) continue;
     Progress pr;
     // From the newest entry (the no-op or the configuration that added it),
     // so there is something to probe with.

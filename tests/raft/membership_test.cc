@@ -192,6 +192,26 @@ TEST(Membership, RemovedFollowerLearnsItAndStaysQuiet) {
   EXPECT_EQ(net[0].commit_index(), commit);
 }
 
+// A member removed while it lagged (so still being sent the log) is wiped
+// and added back: the leader must forget what the old one had.
+TEST(Membership, AWipedServerAddedBackStartsFromScratch) {
+  Net net(3);
+  net.elect(0);
+  for (int k = 0; k < 5; ++k) net[0].propose("x");
+  net.settle();
+  net.drop = [](const Message& m) { return m.to == "n3" && m.type == MsgType::kAppend; };
+  change(net, 0, Kind::kRemove, "n3");
+  ASSERT_TRUE(net[0].progress().contains("n3"));  // departing, not yet told
+  Config c;
+  c.id = "n3";  // no voters: a fresh server that joins
+  net.nodes[2] = std::make_unique<Raft>(c, Restored{});
+  net.drop = nullptr;
+  change(net, 0, Kind::kAddLearner, "n3");
+  net.tick_all(3);
+  EXPECT_EQ(net[2].log().last_index(), net[0].log().last_index());
+  EXPECT_TRUE(net[2].membership().is_learner("n3"));
+}
+
 TEST(Membership, LeaderThatRemovesItselfHandsOver) {
   Net net(3);
   net.elect(0);
