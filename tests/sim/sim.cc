@@ -1648,6 +1648,14 @@ struct Simulation::Impl {
     return k <= lg.last_index() && lg.term_at(k) == committed[k - 1].term;
   }
 
+  // May n stand for election: a voter in the configuration in effect, or in
+  // the one at its commit index (see check_roles).
+  static bool may_stand(const Node& n) {
+    const raft::Raft& r = n.raft();
+    return r.membership().is_voter(n.id) ||
+           r.membership_at(std::max(r.commit_index(), r.log().base_index())).is_voter(n.id);
+  }
+
   // Only voters campaign, and a leader whose own removal has committed
   // (in its log) no longer leads. "Voter" is in the configuration in effect
   // or in the one at the node's commit index: the thesis (4.2.2) lets a
@@ -1657,8 +1665,7 @@ struct Simulation::Impl {
     const raft::Raft& r = n.raft();
     if (r.membership().is_voter(n.id)) return;
     bool campaigning = r.role() == Role::kPreCandidate || r.role() == Role::kCandidate;
-    if (campaigning &&
-        !r.membership_at(std::max(r.commit_index(), r.log().base_index())).is_voter(n.id)) {
+    if (campaigning && !may_stand(n)) {
       fail("non-voter-campaigns", n.id + " is " + raft::to_string(r.role()) + " in term " +
                                       std::to_string(r.term()) + " but not a voter in " +
                                       raft::to_string(r.membership()));
@@ -1692,7 +1699,7 @@ struct Simulation::Impl {
         if (fresh) {
           ++stats.elections;
           check_new_leader(n);
-          if (o.membership && o.check_membership && !r.membership().is_voter(n.id)) {
+          if (o.membership && o.check_membership && !may_stand(n)) {
             fail("non-voter-campaigns", n.id + " became leader of term " +
                                             std::to_string(r.term()) + " but is not a voter in " +
                                             raft::to_string(r.membership()));
