@@ -48,6 +48,7 @@ const std::set<uint64_t> kKnownCoreBugs = {
     305015,
     305023,
     305042,
+    305047,
     // Snapshot: a leader that steps down between a Ready asking for a
     // snapshot and the drive that handles it starts the transfer anyway,
     // stamped with its new term, as a follower.
