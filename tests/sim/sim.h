@@ -69,7 +69,7 @@ std::string to_string(const raft::Config::Bugs& bugs);  // "" when none
 struct Options {
   uint64_t seed = 1;
   int nodes = 3;  // with membership: the founding voters, out of kPoolSize
-  // Random membership changes (a third nemesis track); see sim.h's header.
+  // Random membership changes (a third nemesis track; see the top of this file).
   bool membership = false;
   raft::Config::Bugs bugs;  // injected into every node's Raft (CoreOptions::raft_bugs)
   // The membership invariants (configuration quorums, who campaigns, the
