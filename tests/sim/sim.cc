@@ -1669,7 +1669,11 @@ struct Simulation::Impl {
       fail("non-voter-campaigns", n.id + " is " + raft::to_string(r.role()) + " in term " +
                                       std::to_string(r.term()) + " but not a voter in " +
                                       raft::to_string(r.membership()));
-    } else if (r.role() == Role::kLeader && r.membership_index() <= r.commit_index()) {
+    } else if (r.role() == Role::kLeader && r.membership_index() <= r.commit_index() &&
+               r.transferee().empty()) {
+      // Handing over (a transfer to a voter, proposals stopped) is how it
+      // leaves; Raft ends the transfer, and its leadership, within an
+      // election timeout.
       fail("removed-leader-steps-down",
            n.id + " still leads term " + std::to_string(r.term()) + " though its removal (" +
                raft::to_string(r.membership()) + " at " + std::to_string(r.membership_index()) +
