@@ -190,7 +190,8 @@ TEST(Membership, WipedServerRejoinsAsAFreshServer) {
         int l2 = s.leader();
         return l2 >= 0 && s.raft(x).applied_index() == s.raft(l2).commit_index();
       },
-      s.now() + s.ticks_to_ns(20 * s.options().election_tick)));
+      s.now() + s.ticks_to_ns(20 * s.options().election_tick)))
+      << s.detail();
   ASSERT_TRUE(s.admin_at(s.leader(), admin(Op::kPromote, x)));
   ASSERT_TRUE(settle_config(s));
   EXPECT_TRUE(s.raft(s.leader()).membership().is_voter(s.raft(x).id()));
