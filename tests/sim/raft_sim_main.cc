@@ -31,6 +31,7 @@ struct Flags {
   std::optional<uint64_t> one_seed;
   bool all_scenarios = true;
   bool mixed_nodes = true;
+  bool stop_at_first = false;
   int jobs = 1;
   int failover = 0;
   FailoverMode mode = FailoverMode::kCrash;
@@ -84,9 +85,32 @@ std::optional<int> parse(int argc, char** argv, Flags* f) {
            f->mixed_nodes = false;
            f->base.nodes = static_cast<int>(*n);
          },
-         "cluster size; mixed: 3 for odd seeds, 5 for even")
+         "cluster size; mixed: 3 for odd seeds, 5 for even (with --membership: the founding "
+         "voters, 1 + seed % 5)")
       ->type_name("N|mixed")
       ->default_str("mixed");
+  app.add_flag("--membership", f->base.membership,
+               "random membership changes over a pool of 7 servers (cluster sizes 1..7)");
+  app.add_option_function<std::string>(
+         "--bug",
+         [f](const std::string& v) {
+           auto b = raftkv::sim::parse_bug(v);
+           if (!b) {
+             std::string names;
+             for (const auto& n : raftkv::sim::bug_names()) names += " " + n;
+             throw CLI::ValidationError("--bug", "unknown bug " + v + "; one of:" + names);
+           }
+           f->base.bugs = *b;
+           f->base.membership = true;
+         },
+         "inject a deliberately broken Raft behaviour (implies --membership): "
+         "concurrent_changes, config_on_commit, removed_leader_serves")
+      ->type_name("NAME");
+  app.add_flag_callback(
+      "--no-membership-checks", [f] { f->base.check_membership = false; },
+      "skip the membership invariants (to see what the other checks catch of a --bug)");
+  app.add_flag("--stop-at-first", f->stop_at_first,
+               "stop a --seeds sweep at its first failing seed (to find a --bug)");
   add_int(app, "--steps", &f->base.ticks, 1, kMax, "simulated duration in ticks of 10 ms");
   add_int(app, "--quiet-steps", &f->base.quiet_ticks, 0, kMax, "fault-free ticks at the end");
   add_int(app, "--clients", &f->base.clients, 0, kMax, "simulated clients");
@@ -141,7 +165,13 @@ std::optional<int> parse(int argc, char** argv, Flags* f) {
          "how the leader is taken away")
       ->type_name("crash|isolate")
       ->default_str("crash");
-  return raftkv::cli::parse(app, argc, argv);
+  if (auto rc = raftkv::cli::parse(app, argc, argv)) return rc;
+  if (f->base.membership && !f->mixed_nodes && f->base.nodes > raftkv::sim::kPoolSize) {
+    std::fprintf(stderr, "raft-sim: --nodes must be 1..%d with --membership\n",
+                 raftkv::sim::kPoolSize);
+    return 2;
+  }
+  return std::nullopt;
 }
 
 Options options_for(const Flags& f, uint64_t seed) {
@@ -151,7 +181,7 @@ Options options_for(const Flags& f, uint64_t seed) {
     auto all = raftkv::sim::all_scenarios();
     o.scenario = all[seed % all.size()];
   }
-  if (f.mixed_nodes) o.nodes = seed % 2 ? 3 : 5;
+  if (f.mixed_nodes) o.nodes = o.membership ? 1 + static_cast<int>(seed % 5) : seed % 2 ? 3 : 5;
   return o;
 }
 
@@ -225,7 +255,8 @@ int main(int argc, char** argv) {
         "  crashes %llu (%llu inside the core), partitions %llu\n"
         "  compactions %llu, snapshots %llu sent / %llu installed, forwarded messages %llu\n"
         "  client ops: %llu ok (%llu reads, %llu writes, %llu cas), %llu fail, %llu info; "
-        "linearizability %s (%.2fs)\n",
+        "linearizability %s (%.2fs)\n"
+        "  membership: %llu requests, %llu done, %llu servers wiped and re-added, voters %d..%d\n",
         static_cast<unsigned long long>(o.seed), to_string(o.scenario), o.nodes, o.ticks,
         r.ok ? "ok" : "FAILED", wall, (unsigned long long)s.events,
         (unsigned long long)s.messages_sent, (unsigned long long)s.messages_delivered,
@@ -238,7 +269,9 @@ int main(int argc, char** argv) {
         (unsigned long long)s.forwards, (unsigned long long)s.ops_ok,
         (unsigned long long)s.reads_ok, (unsigned long long)s.writes_ok,
         (unsigned long long)s.cas_ok, (unsigned long long)s.ops_fail,
-        (unsigned long long)s.ops_info, s.lin_verdict.c_str(), s.lin_seconds);
+        (unsigned long long)s.ops_info, s.lin_verdict.c_str(), s.lin_seconds,
+        (unsigned long long)s.admin_requests, (unsigned long long)s.admin_ok,
+        (unsigned long long)s.wipes, s.min_voters, s.max_voters);
     if (!r.ok) print_failure(r, true);
     return r.ok ? 0 : 1;
   }
@@ -248,13 +281,18 @@ int main(int argc, char** argv) {
   std::mutex mu;
   uint64_t failures = 0, unknown = 0, ops = 0, crashes = 0, partitions = 0, elections = 0;
   uint64_t compactions = 0, snapshots_sent = 0, snapshots_installed = 0, mid_core = 0;
+  uint64_t admin_ok = 0, wipes = 0, ran = 0;
+  std::optional<std::pair<uint64_t, std::string>> first_failure;  // (seed, invariant)
+  std::atomic<bool> stop{false};
+  int min_voters = 0, max_voters = 0;
   auto worker = [&] {
     for (;;) {
       uint64_t k = next++;
-      if (k >= f.seeds) return;
+      if (k >= f.seeds || stop) return;
       Options o = options_for(f, f.first_seed + k);
       Result r = raftkv::sim::run(o);
       std::lock_guard<std::mutex> lock(mu);
+      ++ran;
       ops += r.stats.ops_ok + r.stats.ops_fail + r.stats.ops_info;
       crashes += r.stats.crashes;
       partitions += r.stats.partitions;
@@ -263,12 +301,21 @@ int main(int argc, char** argv) {
       snapshots_sent += r.stats.snapshots_started;
       snapshots_installed += r.stats.snapshots_installed;
       mid_core += r.stats.crashes_mid_ready;
+      admin_ok += r.stats.admin_ok;
+      wipes += r.stats.wipes;
+      if (r.stats.min_voters > 0) {
+        min_voters =
+            min_voters == 0 ? r.stats.min_voters : std::min(min_voters, r.stats.min_voters);
+      }
+      max_voters = std::max(max_voters, r.stats.max_voters);
       if (r.stats.lin_verdict == "unknown") {
         ++unknown;
         std::printf("linearizability unknown (budget exhausted): %s\n", r.replay.c_str());
       }
       if (!r.ok) {
         ++failures;
+        if (!first_failure || o.seed < first_failure->first) first_failure = {o.seed, r.invariant};
+        if (f.stop_at_first) stop = true;
         std::printf("seed %llu ", static_cast<unsigned long long>(o.seed));
         print_failure(r, false);
       }
@@ -283,11 +330,25 @@ int main(int argc, char** argv) {
       "%llu seeds (%llu..%llu), %llu failed, %llu linearizability unknown; %llu client ops, "
       "%llu elections, %llu crashes (%llu inside the core), %llu partitions; %llu compactions, "
       "%llu snapshots sent, %llu installed; %.1fs wall\n",
-      (unsigned long long)f.seeds, (unsigned long long)f.first_seed,
+      (unsigned long long)ran, (unsigned long long)f.first_seed,
       (unsigned long long)(f.first_seed + f.seeds - 1), (unsigned long long)failures,
       (unsigned long long)unknown, (unsigned long long)ops, (unsigned long long)elections,
       (unsigned long long)crashes, (unsigned long long)mid_core, (unsigned long long)partitions,
       (unsigned long long)compactions, (unsigned long long)snapshots_sent,
       (unsigned long long)snapshots_installed, wall);
+  std::string bug = raftkv::sim::to_string(f.base.bugs);
+  if (!bug.empty()) {
+    if (first_failure) {
+      std::printf("bug %s: caught, first at seed %llu by %s\n", bug.c_str(),
+                  static_cast<unsigned long long>(first_failure->first),
+                  first_failure->second.c_str());
+    } else {
+      std::printf("bug %s: NOT caught in these seeds\n", bug.c_str());
+    }
+  }
+  if (f.base.membership) {
+    std::printf("membership: %llu changes done, %llu servers wiped and re-added, voters %d..%d\n",
+                (unsigned long long)admin_ok, (unsigned long long)wipes, min_voters, max_voters);
+  }
   return failures ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <deque>
 #include <iostream>
 #include <map>
+#include <numeric>
 #include <queue>
 #include <random>
 #include <sstream>
@@ -15,6 +16,7 @@
 
 #include "linearizability/checker.h"
 #include "server/core.h"
+#include "sim/quorum.h"
 #include "storage/memory_kv_store.h"
 #include "storage/memory_log_store.h"
 
@@ -56,6 +58,44 @@ std::optional<Scenario> parse_scenario(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+struct BugFlag {
+  const char* name;
+  bool raft::Config::Bugs::*field;
+};
+constexpr BugFlag kBugs[] = {
+    {"concurrent_changes", &raft::Config::Bugs::concurrent_changes},
+    {"config_on_commit", &raft::Config::Bugs::config_on_commit},
+    {"removed_leader_serves", &raft::Config::Bugs::removed_leader_serves},
+};
+
+}  // namespace
+
+std::vector<std::string> bug_names() {
+  std::vector<std::string> names;
+  for (const BugFlag& b : kBugs) names.push_back(b.name);
+  return names;
+}
+
+std::optional<raft::Config::Bugs> parse_bug(std::string_view name) {
+  for (const BugFlag& b : kBugs) {
+    if (name != b.name) continue;
+    raft::Config::Bugs bugs;
+    bugs.*b.field = true;
+    return bugs;
+  }
+  return std::nullopt;
+}
+
+std::string to_string(const raft::Config::Bugs& bugs) {
+  std::string s;
+  for (const BugFlag& b : kBugs) {
+    if (bugs.*b.field) s += (s.empty() ? "" : ",") + std::string(b.name);
+  }
+  return s;
+}
+
 std::string replay_command(const Options& o, std::string_view binary) {
   std::ostringstream s;
   s << binary << " --seed " << o.seed << " --nodes " << o.nodes << " --scenario "
@@ -73,6 +113,11 @@ std::string replay_command(const Options& o, std::string_view binary) {
   }
   if (!o.pre_vote) s << " --no-pre-vote";
   if (!o.check_quorum) s << " --no-check-quorum";
+  if (o.membership) s << " --membership";
+  if (!o.check_membership) s << " --no-membership-checks";
+  for (const BugFlag& b : kBugs) {
+    if (o.bugs.*b.field) s << " --bug " << b.name;
+  }
   return s.str();
 }
 
@@ -102,6 +147,8 @@ struct Packet {
   Kind kind = Kind::kPeer;
   int from = -1;  // node index, or client index for kRequest
   int to = -1;    // node index, or client index for kReply
+  // kPeer: the sender's and receiver's lives (see Node::life).
+  uint64_t from_life = 0, to_life = 0;
   server::PeerMessage peer;
   uint64_t req = 0;
   ClientOp op;
@@ -331,6 +378,14 @@ struct Simulation::Impl {
     uint64_t commit_checked = 0;
     Role last_role = Role::kFollower;
     uint64_t last_term = 0;
+    uint64_t drive_term = 0;  // Raft's term after the last drive (or restart)
+    // Started as a joining server (no configuration until added); true for
+    // the whole life of its stores, which record it (ClusterIdentity).
+    bool join = false;
+    // Bumped when the stores are wiped: the node is a new server then, and
+    // messages to or from its previous life are never delivered (a new
+    // process has new connections).
+    uint64_t life = 0;
     const raft::Raft& raft() const { return core->raft(); }
   };
 
@@ -348,6 +403,13 @@ struct Simulation::Impl {
     EntryType type;
     std::string data;
   };
+
+  // Nemesis tracks beyond 0 (partitions) and 1 (crashes, clocks): random
+  // membership changes, and a one-off change right after one committed.
+  static constexpr int kMembershipTrack = 2;
+  static constexpr int kMembershipFollowUp = 3;
+  // Node::requests' client for membership requests (-1: Simulation::write_at).
+  static constexpr int kAdminClient = -2;
 
   const Options given;  // as asked for; replay_command(given) replays the run
   Options o;            // in effect: `given` plus settings derived from the seed
@@ -442,6 +504,11 @@ struct Simulation::Impl {
     c.compact_bytes = o.compact_bytes;
     c.snapshot_chunk_bytes = o.snapshot_chunk_bytes;
     c.snapshot_timeout_ms = static_cast<int>(4 * election_ns() / kMs);
+    c.raft_bugs = o.bugs;
+    if (o.membership) {
+      c.join = n.join;
+      c.initial_members = founders();
+    }
     c.observer = n.io.get();
     std::string who = n.id;
     c.log = [this, who](const std::string& line) { log(who + ": " + line); };
@@ -523,7 +590,7 @@ struct Simulation::Impl {
     }
     if (chance(o.read_via_log)) read_mode = server::ReadMode::kLog;
 
-    int n = o.nodes;
+    int n = o.membership ? kPoolSize : o.nodes;
     blocked.assign(n, std::vector<char>(n, 0));
     cut.assign(o.clients_enabled ? o.clients : 0, std::vector<char>(n, 0));
     appends_unanswered.assign(n, std::vector<size_t>(n, 0));
@@ -532,6 +599,7 @@ struct Simulation::Impl {
       nodes[i].idx = i;
       nodes[i].id = "n";
       nodes[i].id += std::to_string(i + 1);  // (not "n" + ...: a GCC 12 -Wrestrict false positive)
+      nodes[i].join = o.membership && i >= o.nodes;
     }
     for (Node& nd : nodes) {
       nd.rate = 1.0 + skew * (2 * unit() - 1);
@@ -553,11 +621,16 @@ struct Simulation::Impl {
     }
     if (partitions) schedule(range(election_ns(), 3 * election_ns()), Ev::kNemesis, 0);
     if (crashes || reskew) schedule(range(election_ns(), 3 * election_ns()), Ev::kNemesis, 1);
+    if (o.membership && o.nemesis_enabled) {
+      schedule(range(election_ns(), 2 * election_ns()), Ev::kNemesis, kMembershipTrack);
+    }
     if (o.nemesis_enabled) schedule(quiet_ns, Ev::kQuiet, -1);
     log("start: " + replay_command(given) + " (entries/msg " +
         std::to_string(o.max_entries_per_msg) + ", inflight " + std::to_string(o.max_inflight) +
         (o.check_quorum ? "" : ", no check-quorum") + (o.pre_vote ? "" : ", no pre-vote") +
         (read_mode == server::ReadMode::kLog ? ", reads via the log" : "") +
+        (o.membership ? ", membership changes" : "") +
+        (to_string(o.bugs).empty() ? "" : ", BUG " + to_string(o.bugs)) +
         (o.compact_threshold < 1000
              ? ", compact over " + std::to_string(o.compact_threshold) + " entries, lag " +
                    std::to_string(o.compact_max_lag) + ", chunks of " +
@@ -615,6 +688,8 @@ struct Simulation::Impl {
     p.kind = Packet::Kind::kPeer;
     p.from = n.idx;
     p.to = idx_of(to);
+    p.from_life = n.life;
+    p.to_life = nodes[p.to].life;
     p.peer = std::move(m);
     if (blocked[p.from][p.to]) return;
     transmit(std::move(p));
@@ -629,6 +704,7 @@ struct Simulation::Impl {
     }
     auto [client, req] = it->second;
     n.requests.erase(it);
+    if (client == kAdminClient) return admin_reply(n, r);
     if (client < 0) return;  // a request made by hand (Simulation::write_at)
     Reply rep;
     switch (r.code) {
@@ -673,6 +749,7 @@ struct Simulation::Impl {
       case Packet::Kind::kPeer: {
         Node& n = nodes[p.to];
         if (!n.up || blocked[p.from][p.to]) return;
+        if (n.life != p.to_life || nodes[p.from].life != p.from_life) return;
         ++stats.messages_delivered;
         if (auto* rm = std::get_if<Message>(&p.peer)) {
           if (rm->type == MsgType::kAppendResp) appends_unanswered[p.to][p.from] = 0;
@@ -749,6 +826,7 @@ struct Simulation::Impl {
     n.drive_pending = false;
     if (!invariant.empty()) return;
     call(n, [&] { n.core->drive(); });
+    if (n.up) n.drive_term = n.raft().term();
   }
 
   // ---- persistence contract ----
@@ -841,8 +919,11 @@ struct Simulation::Impl {
     }
     for (const raft::SnapshotChunk& c : rd.snapshot_chunks) {
       // Only the leader of the node's current term may feed it a snapshot.
+      // (It may have moved to a later term since it stepped the chunk, if
+      // the drive came after another message: not before the last drive.)
       auto l = term_leader.find(c.leader_term);
-      if (c.leader_term != r.term() || l == term_leader.end() || nodes[l->second].id != c.from) {
+      if (c.leader_term < n.drive_term || c.leader_term > r.term() || l == term_leader.end() ||
+          nodes[l->second].id != c.from) {
         fail("snapshot", n.id + " (term " + std::to_string(r.term()) + ") accepts chunk " +
                              std::to_string(c.seq) + " from " + c.from + " of term " +
                              std::to_string(c.leader_term) + ", not from its current leader");
@@ -1096,6 +1177,7 @@ struct Simulation::Impl {
     n.commit_checked = std::min(n.commit_checked, n.last_commit);
     n.last_role = Role::kFollower;
     n.last_term = n.raft().term();
+    n.drive_term = n.raft().term();
   }
 
   void restart(Node& n) {
@@ -1159,6 +1241,7 @@ struct Simulation::Impl {
   // Track 1 crashes and restarts nodes and changes clock rates.
   void nemesis(int track) {
     if (!faults) return;
+    if (track >= kMembershipTrack) return membership_nemesis(track);
     int n = static_cast<int>(nodes.size());
     std::vector<std::pair<int, int>> menu;  // (action, weight)
     if (track == 0 && partitioned) {
@@ -1293,6 +1376,311 @@ struct Simulation::Impl {
     log("QUIET: healed, all nodes up, no loss or long delays");
   }
 
+  // ---- membership changes ----
+  // A third nemesis track: every so often, ask the leader (sometimes another
+  // node, which must refuse) for one change, sometimes for a burst of them
+  // (the leader must refuse all but one), and sometimes for the next change
+  // right after one commits (admin_reply).
+  void membership_nemesis(int track) {
+    if (track == kMembershipTrack) {
+      schedule(now + range(election_ns() / 4, 2 * election_ns()), Ev::kNemesis, kMembershipTrack);
+    }
+    membership_change();
+    if (track == kMembershipTrack && chance(0.25)) {
+      for (uint64_t k = 1 + uniform(2); k > 0; --k) membership_change();
+    }
+  }
+
+  void membership_change() {
+    int l = current_leader();
+    if (l < 0) return;
+    const raft::Membership config = nodes[l].raft().membership();
+    std::vector<int> voters, learners, outsiders;
+    for (const Node& x : nodes) {
+      if (config.is_voter(x.id)) {
+        voters.push_back(x.idx);
+      } else if (config.is_learner(x.id)) {
+        learners.push_back(x.idx);
+      } else {
+        outsiders.push_back(x.idx);
+      }
+    }
+    // Weights that let the cluster wander over every size from 1 to the pool.
+    const int weights[] = {
+        outsiders.empty() ? 0 : (voters.size() <= 2 ? 4 : 2),                     // add
+        learners.empty() ? 0 : 3,                                                 // promote
+        voters.size() + learners.size() <= 1 ? 0 : (voters.size() >= 5 ? 4 : 2),  // remove
+        voters.size() >= 2 ? 1 : 0,                                               // transfer
+    };
+    int pick = static_cast<int>(
+        uniform(static_cast<uint64_t>(std::accumulate(std::begin(weights), std::end(weights), 0))));
+    int action = 0;
+    while (pick >= weights[action]) pick -= weights[action++];
+    auto any = [&](const std::vector<int>& v) { return v[uniform(v.size())]; };
+    server::AdminRequest req;
+    using Op = server::AdminRequest::Op;
+    switch (action) {
+      case 0: {
+        Node& x = nodes[any(outsiders)];
+        if (has_history(x) && chance(0.6)) {
+          if (wipe_is_safe(x)) {
+            wipe(x);
+          } else {
+            log("NEMESIS would wipe " + x.id + ", but a configuration in use still has it vote");
+          }
+        }
+        req.op = chance(0.15) ? Op::kAddVoter : Op::kAddLearner;
+        req.node = x.id;
+        break;
+      }
+      case 1:
+        req.op = Op::kPromote;
+        req.node = nodes[any(learners)].id;
+        break;
+      case 2: {
+        std::vector<int> removable = learners;
+        if (voters.size() >= 2) removable.insert(removable.end(), voters.begin(), voters.end());
+        req.op = Op::kRemove;
+        req.node = nodes[voters.size() >= 2 && chance(0.25) ? l : any(removable)].id;
+        break;
+      }
+      default: {
+        std::vector<int> others;
+        for (int v : voters) {
+          if (v != l) others.push_back(v);
+        }
+        req.op = Op::kTransferLeader;
+        req.node = nodes[any(others)].id;
+        break;
+      }
+    }
+    int at = chance(0.1) ? static_cast<int>(uniform(nodes.size())) : l;
+    admin_at(nodes[at], req);
+  }
+
+  static const char* op_name(server::AdminRequest::Op op) {
+    switch (op) {
+      case server::AdminRequest::Op::kAddLearner:
+        return "add-learner";
+      case server::AdminRequest::Op::kAddVoter:
+        return "add-voter";
+      case server::AdminRequest::Op::kPromote:
+        return "promote";
+      case server::AdminRequest::Op::kRemove:
+        return "remove";
+      case server::AdminRequest::Op::kTransferLeader:
+        return "transfer-leader";
+    }
+    return "?";
+  }
+
+  bool admin_at(Node& n, const server::AdminRequest& req) {
+    if (!n.up) return false;
+    server::RequestId rid = ++n.next_request;
+    n.requests[rid] = {kAdminClient, 0};
+    ++stats.admin_requests;
+    log("ADMIN " + std::string(op_name(req.op)) + " " + req.node + " asked of " + n.id);
+    call(n, [&] { n.core->admin_request(rid, req, ms()); });
+    request_drive(n);
+    return true;
+  }
+
+  void admin_reply(Node& n, const server::ClientReply& r) {
+    log("ADMIN reply from " + n.id + ": " +
+        (r.code == server::ReplyCode::kOk ? std::string("ok") : "refused: " + r.text));
+    if (r.code != server::ReplyCode::kOk) return;
+    ++stats.admin_ok;
+    if (faults && o.nemesis_enabled && chance(0.3)) {
+      schedule(now + range(0, 2 * kMs), Ev::kNemesis, kMembershipFollowUp);
+    }
+  }
+
+  // Whether the node's stores hold anything (then re-adding it "fresh"
+  // means wiping them first).
+  static bool has_history(const Node& n) {
+    return !n.join || n.log_disk.hard_state().term > 0 || n.log_disk.last_index() > 0;
+  }
+
+  // A wiped server forgets its votes, so it may only be wiped once no node
+  // could count its vote: it is a voter in no configuration any node uses
+  // or could fall back to, and in none travelling in a message. (Raft
+  // assumes votes survive; an operator re-adding a server with an empty
+  // disk must ensure the same, or use a new identity.)
+  bool wipe_is_safe(const Node& x) {
+    for (Node& m : nodes) {
+      if (m.idx == x.idx) continue;
+      for (const raft::Membership& c : possible_configs(m)) {
+        if (c.is_voter(x.id)) return false;
+      }
+    }
+    for (const auto& [id, p] : packets) {
+      const auto* m = std::get_if<Message>(&p.peer);
+      if (p.kind != Packet::Kind::kPeer || !m) continue;
+      if (m->type == MsgType::kSnapshotChunk && !m->config.empty()) {
+        auto c = raft::Membership::decode(m->config);
+        if (c && c->is_voter(x.id)) return false;
+      }
+      for (const Entry& e : m->entries) {
+        if (e.type != EntryType::kConfig) continue;
+        auto c = raft::Membership::decode(e.data);
+        if (c && c->is_voter(x.id)) return false;
+      }
+    }
+    return true;
+  }
+
+  // Every configuration node m uses or could fall back to without new
+  // messages: the one in effect, the one at its commit index and each
+  // configuration entry after it (an uncommitted suffix may be cut off).
+  // For a node that is down, what its stores would give it on restart.
+  std::vector<raft::Membership> possible_configs(Node& m) {
+    std::vector<raft::Membership> out;
+    auto add_entry = [&](const Entry& e) {
+      if (e.type != EntryType::kConfig) return;
+      if (auto c = raft::Membership::decode(e.data)) out.push_back(std::move(*c));
+    };
+    if (m.up) {
+      const raft::Raft& r = m.raft();
+      uint64_t from = std::max(r.commit_index(), r.log().base_index());
+      out.push_back(r.membership());
+      out.push_back(r.membership_at(from));
+      for (uint64_t i = from + 1; i <= r.log().last_index(); ++i) add_entry(r.log().at(i));
+      return out;
+    }
+    if (!m.join) out.push_back(raft::Membership::of_voters(founders()));
+    if (auto blob = m.kv_disk.membership()) {
+      if (auto c = raft::Membership::decode(*blob)) out.push_back(std::move(*c));
+    }
+    raft::Restored disk = m.log_disk.load();  // conservative: every entry on disk
+    for (const Entry& e : disk.entries) add_entry(e);
+    return out;
+  }
+
+  std::vector<raft::NodeId> founders() const {
+    std::vector<raft::NodeId> ids;
+    for (int i = 0; i < std::min(o.nodes, static_cast<int>(nodes.size())); ++i) {
+      ids.push_back(nodes[i].id);
+    }
+    return ids;
+  }
+
+  // A fresh server in place of x: its stores are gone (and with them its
+  // votes and its record of having founded the cluster); it restarts as a
+  // joining server, waiting to be added.
+  void wipe(Node& x) {
+    crash(x, "(to be wiped)");
+    x.log_disk = storage::MemoryLogStore{};
+    x.kv_disk = storage::MemoryKvStore{};
+    x.join = true;
+    ++x.life;
+    x.applied = x.last_commit = x.commit_checked = 0;
+    ++stats.wipes;
+    log("WIPE " + x.id + ": its stores are gone; it restarts as a new, joining server");
+    restart(x);
+  }
+
+  // ---- membership checks ----
+  // The configurations that can still form a quorum: the committed one (in
+  // effect at the highest commit index seen), and the ones used by live
+  // nodes whose logs hold every committed entry (membership(), and the
+  // newest in the log should that differ). A node lacking a committed entry
+  // can never be elected again (leader completeness), so whatever it uses
+  // is harmless; counting it would flag correct runs (a lagging node still
+  // on a configuration two changes old). With one change at a time, all of
+  // these are the committed configuration or one change from it, so every
+  // two of them have intersecting majorities; see README.md.
+  struct ConfigInUse {
+    enum class Where { kCommitted, kInEffect, kNewestInLog } where;
+    int node;  // kInEffect, kNewestInLog
+    const raft::Membership* config;
+  };
+
+  void check_config_quorums() {
+    uint64_t k = committed.size();
+    std::vector<ConfigInUse> in_use;
+    for (const Node& n : nodes) {
+      if (!n.up || !holds_committed_prefix(n, k)) continue;
+      const raft::Raft& r = n.raft();
+      if (in_use.empty()) {
+        const raft::Membership& c = r.membership_at(k);
+        in_use.push_back({ConfigInUse::Where::kCommitted, n.idx, &c});
+        int v = static_cast<int>(c.voter_count());
+        stats.min_voters = stats.min_voters == 0 ? v : std::min(stats.min_voters, v);
+        stats.max_voters = std::max(stats.max_voters, v);
+      }
+      in_use.push_back({ConfigInUse::Where::kInEffect, n.idx, &r.membership()});
+      const raft::Membership& newest = r.membership_at(r.log().last_index());
+      if (&newest != &r.membership()) {
+        in_use.push_back({ConfigInUse::Where::kNewestInLog, n.idx, &newest});
+      }
+    }
+    for (size_t a = 0; a < in_use.size(); ++a) {
+      for (size_t b = a + 1; b < in_use.size(); ++b) {
+        if (*in_use[a].config == *in_use[b].config) continue;
+        std::string why;
+        if (!disjoint_majorities_possible(*in_use[a].config, *in_use[b].config, &why)) continue;
+        fail("config-quorum-overlap", describe(in_use[a], k) + " and " + describe(in_use[b], k) +
+                                          " have disjoint majorities " + why);
+        return;
+      }
+    }
+  }
+
+  std::string describe(const ConfigInUse& c, uint64_t k) const {
+    std::string what;
+    switch (c.where) {
+      case ConfigInUse::Where::kCommitted:
+        what = "the committed configuration (at " + std::to_string(k) + ")";
+        break;
+      case ConfigInUse::Where::kInEffect:
+        what = nodes[c.node].id + "'s configuration in effect";
+        break;
+      case ConfigInUse::Where::kNewestInLog:
+        what = "the newest configuration in " + nodes[c.node].id + "'s log";
+        break;
+    }
+    return what + " " + raft::to_string(*c.config);
+  }
+
+  bool holds_committed_prefix(const Node& n, uint64_t k) const {
+    const raft::RaftLog& lg = n.raft().log();
+    if (k == 0 || k <= lg.base_index()) return true;
+    return k <= lg.last_index() && lg.term_at(k) == committed[k - 1].term;
+  }
+
+  // May n stand for election: a voter in the configuration in effect, or in
+  // the one at its commit index (see check_roles).
+  static bool may_stand(const Node& n) {
+    const raft::Raft& r = n.raft();
+    return r.membership().is_voter(n.id) ||
+           r.membership_at(std::max(r.commit_index(), r.log().base_index())).is_voter(n.id);
+  }
+
+  // Only voters campaign, and a leader whose own removal has committed
+  // (in its log) no longer leads. "Voter" is in the configuration in effect
+  // or in the one at the node's commit index: the thesis (4.2.2) lets a
+  // server whose removal is not committed yet campaign, since the committed
+  // configuration may still need it.
+  void check_roles(const Node& n) {
+    const raft::Raft& r = n.raft();
+    if (r.membership().is_voter(n.id)) return;
+    bool campaigning = r.role() == Role::kPreCandidate || r.role() == Role::kCandidate;
+    if (campaigning && !may_stand(n)) {
+      fail("non-voter-campaigns", n.id + " is " + raft::to_string(r.role()) + " in term " +
+                                      std::to_string(r.term()) + " but not a voter in " +
+                                      raft::to_string(r.membership()));
+    } else if (r.role() == Role::kLeader && r.membership_index() <= r.commit_index() &&
+               r.transferee().empty()) {
+      // Handing over (a transfer to a voter, proposals stopped) is how it
+      // leaves; Raft ends the transfer, and its leadership, within an
+      // election timeout.
+      fail("removed-leader-steps-down",
+           n.id + " still leads term " + std::to_string(r.term()) + " though its removal (" +
+               raft::to_string(r.membership()) + " at " + std::to_string(r.membership_index()) +
+               ") is committed (commit " + std::to_string(r.commit_index()) + ")");
+    }
+  }
+
   // ---- invariants ----
   void check_invariants() {
     for (Node& n : nodes) {
@@ -1315,8 +1703,14 @@ struct Simulation::Impl {
         if (fresh) {
           ++stats.elections;
           check_new_leader(n);
+          if (o.membership && o.check_membership && !may_stand(n)) {
+            fail("non-voter-campaigns", n.id + " became leader of term " +
+                                            std::to_string(r.term()) + " but is not a voter in " +
+                                            raft::to_string(r.membership()));
+          }
         }
       }
+      if (o.membership && o.check_membership) check_roles(n);
       uint64_t c = r.commit_index();
       if (c < n.last_commit) {
         fail("commit-monotonic", n.id + "'s commit went from " + std::to_string(n.last_commit) +
@@ -1350,6 +1744,7 @@ struct Simulation::Impl {
       n.commit_checked = std::max(n.commit_checked, c);
       stats.max_commit = std::max(stats.max_commit, c);
     }
+    if (o.membership && o.check_membership && invariant.empty()) check_config_quorums();
     if (o.paranoid || stats.events % 4096 == 0) full_log_scan();
   }
 
@@ -1457,32 +1852,59 @@ struct Simulation::Impl {
   // a stale node's candidacies reset the others' election timers although it
   // cannot win; with PreVote it cannot even become a candidate.)
   bool check_liveness() {
+    std::string problem = liveness_problem();
+    if (!problem.empty()) fail("liveness", problem);
+    return problem.empty();
+  }
+
+  // Why the cluster is not live and caught up, or empty.
+  std::string liveness_problem() const {
     int l = current_leader();
-    if (l < 0) {
-      fail("liveness", "no leader at the end of the quiet phase");
-      return false;
-    }
+    if (l < 0) return "no leader at the end of the quiet phase" + node_states();
     const raft::Raft& lr = nodes[l].raft();
     if (lr.log().term_at(lr.commit_index()) != lr.term()) {
-      fail("liveness", nodes[l].id + " leads term " + std::to_string(lr.term()) +
-                           " but has not committed an entry of it");
-      return false;
+      return nodes[l].id + " leads term " + std::to_string(lr.term()) +
+             " but has not committed an entry of it";
     }
     for (const Node& n : nodes) {
-      if (!n.up) {
-        fail("liveness", n.id + " is down at the end");
-        return false;
-      }
+      // Servers outside the leader's configuration (removed, or never
+      // added) owe nothing.
+      if (o.membership && !lr.membership().contains(n.id)) continue;
+      if (!n.up) return n.id + " is down at the end";
       if (n.raft().term() != lr.term() || n.applied != lr.commit_index() ||
           n.kv_disk.contents() != nodes[l].kv_disk.contents()) {
-        fail("liveness", n.id + " has not caught up with leader " + nodes[l].id + ": term " +
-                             std::to_string(n.raft().term()) + " vs " + std::to_string(lr.term()) +
-                             ", applied " + std::to_string(n.applied) + " vs commit " +
-                             std::to_string(lr.commit_index()));
-        return false;
+        return n.id + " has not caught up with leader " + nodes[l].id + ": term " +
+               std::to_string(n.raft().term()) + " vs " + std::to_string(lr.term()) + ", applied " +
+               std::to_string(n.applied) + " vs commit " + std::to_string(lr.commit_index());
       }
     }
-    return true;
+    return "";
+  }
+
+  // With membership changes a server re-added late may have thousands of
+  // entries to replay (on seeds with one entry per append and no
+  // compaction, slower than clients add them until they stop): give the
+  // cluster up to 20 more election timeouts, fault-free, to get there.
+  void settle_for_liveness() {
+    for (int k = 0; k < 20 && invariant.empty() && !liveness_problem().empty(); ++k) {
+      run_until(now + election_ns());
+    }
+  }
+
+  // Each live node's role, term, log and configuration, for a liveness
+  // failure's detail.
+  std::string node_states() const {
+    std::string s;
+    for (const Node& n : nodes) {
+      if (!n.up) continue;
+      const raft::Raft& r = n.raft();
+      if (o.membership && r.membership().empty()) continue;
+      s += "\n    " + n.id + ": " + raft::to_string(r.role()) + " t" + std::to_string(r.term()) +
+           " last " + std::to_string(r.log().last_index()) + " commit " +
+           std::to_string(r.commit_index()) + ", " + raft::to_string(r.membership()) + " at " +
+           std::to_string(r.membership_index());
+    }
+    return s;
   }
 
   bool check_linearizability() {
@@ -1533,7 +1955,13 @@ Result Simulation::run_all() {
   // delays to land and for an election or two.
   if (m.invariant.empty() && m.o.check_liveness && m.o.nemesis_enabled &&
       m.end_ns - m.quiet_ns >= 8 * m.election_ns()) {
-    m.check_liveness();
+    // A removed server that never learnt of its removal keeps campaigning;
+    // only PreVote or the leader lease (CheckQuorum) stop it from deposing
+    // leader after leader (thesis 4.2.3), so without both, membership runs
+    // are checked for safety only.
+    bool disruptable = m.o.membership && !m.o.pre_vote && !m.o.check_quorum;
+    if (m.o.membership && !disruptable) m.settle_for_liveness();
+    if (m.invariant.empty() && !disruptable) m.check_liveness();
   }
   if (m.invariant.empty() && m.o.check_linearizability && !m.history.empty()) {
     m.check_linearizability();
@@ -1606,6 +2034,13 @@ void Simulation::crash(int i) {
 }
 void Simulation::restart(int i) {
   impl_->restart(impl_->nodes[i]);
+}
+
+bool Simulation::admin_at(int i, const server::AdminRequest& request) {
+  return impl_->admin_at(impl_->nodes[i], request);
+}
+void Simulation::wipe(int i) {
+  impl_->wipe(impl_->nodes[i]);
 }
 
 bool Simulation::write_at(int i, int key, int64_t value) {

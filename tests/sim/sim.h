@@ -16,10 +16,19 @@
 // crashes at any write, send or snapshot step inside the core) followed by
 // restarts; per-node clock skew.
 //
+// Membership (Options::membership): a pool of kPoolSize servers of which
+// Options::nodes found the cluster; the others start as joining servers. A
+// third nemesis track asks the leader to add learners, promote them, remove
+// members (the leader too), re-add removed servers (as they were, or wiped
+// and restarted as fresh joining servers) and transfer leadership.
+//
 // Checked after every event (see Simulation::check_invariants): election
 // safety, log matching, leader completeness, state machine safety, commit
 // monotonicity, applied <= commit, and the persistence contract (no message
-// leaves a node before what it depends on is on its disk). At the end the
+// leaves a node before what it depends on is on its disk); with membership
+// changes also that no two configurations that can still form a quorum have
+// disjoint majorities, that a removed leader steps down once its removal
+// commits, and that only voters campaign (see README.md). At the end the
 // client history is checked with lin::check.
 #pragma once
 
@@ -33,6 +42,7 @@
 
 #include "linearizability/history.h"
 #include "raft/raft.h"
+#include "server/types.h"
 
 namespace raftkv::sim {
 
@@ -48,9 +58,23 @@ const char* to_string(Scenario s);
 std::optional<Scenario> parse_scenario(std::string_view name);
 std::vector<Scenario> all_scenarios();
 
+// Servers in a membership run: cluster sizes vary within 1..kPoolSize.
+constexpr int kPoolSize = 7;
+
+// The deliberately broken Raft behaviours raft-sim --bug can switch on.
+std::optional<raft::Config::Bugs> parse_bug(std::string_view name);
+std::vector<std::string> bug_names();
+std::string to_string(const raft::Config::Bugs& bugs);  // "" when none
+
 struct Options {
   uint64_t seed = 1;
-  int nodes = 3;
+  int nodes = 3;  // with membership: the founding voters, out of kPoolSize
+  // Random membership changes (a third nemesis track; see the top of this file).
+  bool membership = false;
+  raft::Config::Bugs bugs;  // injected into every node's Raft (CoreOptions::raft_bugs)
+  // The membership invariants (configuration quorums, who campaigns, the
+  // removed leader steps down); off only to see what the others catch.
+  bool check_membership = true;
   Scenario scenario = Scenario::kChaos;
   // Simulated duration in ticks (`--steps`). The last `quiet_ticks` of it are
   // fault-free so that liveness can be checked at the end.
@@ -119,6 +143,9 @@ struct Stats {
   uint64_t forwards = 0;  // forwarded requests and replies between servers
   uint64_t partitions = 0;
   uint64_t max_commit = 0;
+  // Membership changes asked for / answered kOk; fresh servers (wiped) added.
+  uint64_t admin_requests = 0, admin_ok = 0, wipes = 0;
+  int min_voters = 0, max_voters = 0;  // over the run (membership runs)
   uint64_t ops_ok = 0, ops_fail = 0, ops_info = 0;
   uint64_t reads_ok = 0, writes_ok = 0, cas_ok = 0;
   std::string lin_verdict = "skipped";
@@ -183,6 +210,11 @@ class Simulation {
   void heal();
   void crash(int i);
   void restart(int i);
+  // Membership requests at node i as an operator would make them; the
+  // reply (through the core's Outbox) is only logged. False if i is down.
+  bool admin_at(int i, const server::AdminRequest& request);
+  // Crash i, wipe its stores and restart it as a fresh joining server.
+  void wipe(int i);
   // A write at node i as if a client had sent it there (its reply is
   // dropped); false if i is not up and leading.
   bool write_at(int i, int key, int64_t value);
