@@ -15,10 +15,6 @@ using raft::Role;
 
 namespace {
 
-ClientReply error(ReplyCode code, std::string text) {
-  return ClientReply{code, std::nullopt, std::move(text)};
-}
-
 // Reads are served from the applied map after ReadIndex, not logged.
 bool is_read_only(ClientRequest::Op op) {
   return op == ClientRequest::Op::kRead || op == ClientRequest::Op::kExists;
@@ -29,16 +25,16 @@ ClientReply to_reply(kv::Result r) {
     case kv::Result::Code::kOk:
       return ClientReply{ReplyCode::kOk, std::move(r.current), {}, r.number};
     case kv::Result::Code::kKeyDoesNotExist:
-      return error(ReplyCode::kKeyDoesNotExist, "key does not exist");
+      return error_reply(ReplyCode::kKeyDoesNotExist, "key does not exist");
     case kv::Result::Code::kPreconditionFailed:
       return ClientReply{ReplyCode::kPreconditionFailed, std::move(r.current),
                          "expected a different value"};
     case kv::Result::Code::kNotAnInteger:
-      return error(ReplyCode::kNotAnInteger, "value is not an integer or out of range");
+      return error_reply(ReplyCode::kNotAnInteger, "value is not an integer or out of range");
     case kv::Result::Code::kInvalidCommand:
       break;
   }
-  return error(ReplyCode::kIndefinite, "command could not be decoded");
+  return error_reply(ReplyCode::kIndefinite, "command could not be decoded");
 }
 
 }  // namespace
@@ -169,18 +165,18 @@ void Core::handle_client(const ReplyTo& to, ClientRequest request) {
   if (!in_configuration()) {
     // Removed, or not added yet: this server takes no part (and knows of no
     // leader it could trust), so nothing happens and the error is definite.
-    return reply(to,
-                 error(ReplyCode::kUnavailable,
-                       "this server is not a member of the cluster (removed, or not yet added)"));
+    return reply(
+        to, error_reply(ReplyCode::kUnavailable,
+                        "this server is not a member of the cluster (removed, or not yet added)"));
   }
   if (raft_->role() != Role::kLeader) {
     const raft::NodeId& leader = raft_->leader();
     if (!to.via.empty() || leader.empty() || leader == id_ || !is_member(leader)) {
       // Nothing was proposed, so this failure is definite.
-      return reply(to,
-                   error(ReplyCode::kUnavailable,
-                         leader.empty() ? "no leader known; try again"
-                                        : fmt::format("not the leader; the leader is {}", leader)));
+      return reply(to, error_reply(ReplyCode::kUnavailable,
+                                   leader.empty()
+                                       ? "no leader known; try again"
+                                       : fmt::format("not the leader; the leader is {}", leader)));
     }
     uint64_t fid = ++next_forward_id_;
     forwards_[fid] = PendingForward{to.request, leader, mutating, now_ + opts_.forward_timeout_ms};
@@ -196,9 +192,9 @@ void Core::handle_client(const ReplyTo& to, ClientRequest request) {
   }
   auto p = raft_->propose(kv::encode(request));
   if (!p) {
-    return reply(to,
-                 error(ReplyCode::kUnavailable,
-                       fmt::format("leadership is moving to {}; try again", raft_->transferee())));
+    return reply(
+        to, error_reply(ReplyCode::kUnavailable,
+                        fmt::format("leadership is moving to {}; try again", raft_->transferee())));
   }
   ++counters_.proposals;
   proposals_[p->index] = PendingProposal{p->term, to, mutating, deadline};
@@ -271,11 +267,12 @@ void Core::expire(Millis now) {
     }
     if (it->second.mutating) {
       // The leader may have proposed it: the outcome is unknown.
-      out_.reply(it->second.request, error(ReplyCode::kIndefinite,
-                                           "forwarded to the leader, no answer: outcome unknown"));
+      out_.reply(it->second.request,
+                 error_reply(ReplyCode::kIndefinite,
+                             "forwarded to the leader, no answer: outcome unknown"));
     } else {
       out_.reply(it->second.request,
-                 error(ReplyCode::kUnavailable, "read forwarded to the leader timed out"));
+                 error_reply(ReplyCode::kUnavailable, "read forwarded to the leader timed out"));
     }
     it = forwards_.erase(it);
   }
@@ -288,9 +285,10 @@ void Core::expire(Millis now) {
       continue;
     }
     if (!it->second.mutating) {
-      reply(it->second.to, error(ReplyCode::kUnavailable, "read timed out"));
+      reply(it->second.to, error_reply(ReplyCode::kUnavailable, "read timed out"));
     } else {
-      reply(it->second.to, error(ReplyCode::kIndefinite, "not committed in time: outcome unknown"));
+      reply(it->second.to,
+            error_reply(ReplyCode::kIndefinite, "not committed in time: outcome unknown"));
     }
     it = proposals_.erase(it);
   }
@@ -299,7 +297,7 @@ void Core::expire(Millis now) {
       ++it;
       continue;
     }
-    reply(it->second.to, error(ReplyCode::kUnavailable, "read not confirmed in time"));
+    reply(it->second.to, error_reply(ReplyCode::kUnavailable, "read not confirmed in time"));
     it = reads_.erase(it);
   }
   for (auto it = senders_.begin(); it != senders_.end();) {
@@ -344,7 +342,7 @@ void Core::drive() {
       auto it = reads_.find(ctx);
       if (it == reads_.end()) continue;
       reply(it->second.to,
-            error(ReplyCode::kUnavailable, "leadership lost before the read was confirmed"));
+            error_reply(ReplyCode::kUnavailable, "leadership lost before the read was confirmed"));
       reads_.erase(it);
     }
     raft_->advance(rd);
@@ -424,8 +422,8 @@ void Core::apply_chunk(std::span<const raft::Entry> entries) {
     proposals_.erase(it);
     if (p.term != entries[i].term) {
       // Another leader's entry won this index, so ours can never commit.
-      reply(p.to,
-            error(ReplyCode::kUnavailable, "leadership changed; the request was not applied"));
+      reply(p.to, error_reply(ReplyCode::kUnavailable,
+                              "leadership changed; the request was not applied"));
       continue;
     }
     reply(p.to, to_reply(std::move(results[i])));
@@ -449,7 +447,7 @@ ClientReply Core::read_now(const ClientRequest& r) {
     return ClientReply{ReplyCode::kOk, std::nullopt, {}, sm_->count_existing(r.keys)};
   }
   std::optional<std::string> v = sm_->read(r.key);
-  if (!v) return error(ReplyCode::kKeyDoesNotExist, "key does not exist");
+  if (!v) return error_reply(ReplyCode::kKeyDoesNotExist, "key does not exist");
   return ClientReply{ReplyCode::kOk, std::move(v), {}};
 }
 

@@ -8,10 +8,6 @@ namespace raftkv::server {
 
 namespace {
 
-ClientReply failure(ReplyCode code, std::string text) {
-  return ClientReply{code, std::nullopt, std::move(text)};
-}
-
 raft::ConfigChange::Kind change_kind(AdminRequest::Op op) {
   switch (op) {
     case AdminRequest::Op::kAddVoter:
@@ -50,18 +46,18 @@ void Core::admin_request(RequestId id, AdminRequest request, Millis now) {
   ReplyTo to{id, {}, 0};
   if (raft_->role() != raft::Role::kLeader) {
     const raft::NodeId& leader = raft_->leader();
-    return reply(to,
-                 failure(ReplyCode::kUnavailable,
-                         leader.empty() ? "no leader known; try again"
-                                        : fmt::format("not the leader; the leader is {}", leader)));
+    return reply(
+        to, error_reply(ReplyCode::kUnavailable,
+                        leader.empty() ? "no leader known; try again"
+                                       : fmt::format("not the leader; the leader is {}", leader)));
   }
   if (std::string why = precondition(raft_->membership(), request); !why.empty()) {
-    return reply(to, failure(ReplyCode::kPreconditionFailed, why));
+    return reply(to, error_reply(ReplyCode::kPreconditionFailed, why));
   }
   if (request.op == AdminRequest::Op::kTransferLeader) {
     if (request.node == id_) return reply(to, ClientReply{});
     if (auto why = raft_->transfer_leadership(request.node)) {
-      return reply(to, failure(ReplyCode::kUnavailable, *why));
+      return reply(to, error_reply(ReplyCode::kUnavailable, *why));
     }
     transfers_[id] = PendingTransfer{request.node, now_ + 2 * opts_.election_timeout_ms};
     return;
@@ -69,7 +65,7 @@ void Core::admin_request(RequestId id, AdminRequest request, Millis now) {
   auto result = raft_->propose_config(
       raft::ConfigChange{change_kind(request.op), request.node, request.address});
   if (auto* why = std::get_if<std::string>(&result)) {
-    return reply(to, failure(ReplyCode::kUnavailable, *why));
+    return reply(to, error_reply(ReplyCode::kUnavailable, *why));
   }
   auto p = std::get<raft::Raft::Proposed>(result);
   opts_.log(fmt::format("proposed configuration {} at index {}",
@@ -86,8 +82,8 @@ void Core::finish_transfers() {
       out_.reply(it->first, ClientReply{});
     } else if (it->second.deadline <= now_) {
       out_.reply(it->first,
-                 failure(ReplyCode::kUnavailable,
-                         fmt::format("{} did not take over in time", it->second.target)));
+                 error_reply(ReplyCode::kUnavailable,
+                             fmt::format("{} did not take over in time", it->second.target)));
     } else {
       ++it;
       continue;

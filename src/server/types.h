@@ -43,6 +43,11 @@ struct ClientReply {
   int64_t number = 0;
 };
 
+// A reply that carries only an error code and its reason.
+inline ClientReply error_reply(ReplyCode code, std::string text) {
+  return ClientReply{code, std::nullopt, std::move(text)};
+}
+
 // A follower relays a client request to the leader it knows...
 struct ForwardRequest {
   uint64_t id = 0;  // chosen by the follower
