@@ -293,6 +293,12 @@ std::string Server::render_metrics() {
   for (const auto& [id, s] : peer_stats) {
     render_labelled(out, "raftkv_peer_dropped_messages_total", "peer", id, double(s.dropped));
   }
+  render_header(out, "raftkv_peer_connect_failures_total", "counter",
+                "Connection attempts to a peer that failed (each drops what was queued).");
+  for (const auto& [id, s] : peer_stats) {
+    render_labelled(out, "raftkv_peer_connect_failures_total", "peer", id,
+                    double(s.connect_failures));
+  }
   render_header(out, "raftkv_peer_reconnects_total", "counter", "Reconnections to a peer.");
   for (const auto& [id, s] : peer_stats) {
     render_labelled(out, "raftkv_peer_reconnects_total", "peer", id, double(s.reconnects));
