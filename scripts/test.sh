@@ -14,6 +14,10 @@ cd "$(dirname "$0")/.."
 jobs=${JOBS:-$(nproc)}
 # Each stage says how long the previous ones took (the CI budget is ~25 min).
 stage() { echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*" >&2; }
+# Sanitizer builds: -O1 with line tables only compiles ~2.4x faster than
+# RelWithDebInfo's -O2 -g (measured on one test file: 16 s vs 38 s) and still
+# gives file:line in every report.
+san_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG")
 
 stage "Release build and all tests"
 ./scripts/build.sh
@@ -22,7 +26,7 @@ ctest --test-dir build --output-on-failure -j "$jobs"
 if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   # serve mode's multi-process tests (serve.*) run in the Release pass only.
   stage "ASan+UBSan: unit, simulation and single-process end-to-end tests"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S . -B build-asan "${san_flags[@]}" \
     -DRAFTKV_SANITIZE=address,undefined -DRAFTKV_WITH_BENCH=OFF >/dev/null
   cmake --build build-asan -j "$jobs" --target raftkv maelstrom_test kv_test storage_test \
     kv_store_crash_writer storage_contract_test contract_crash_child raft_test \
@@ -36,7 +40,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     -LE '^(slow|runner|cluster|etcd-adapter)$'
 
   stage "TSan: the checker's worker pool"
-  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRAFTKV_SANITIZE=thread \
+  cmake -S . -B build-tsan "${san_flags[@]}" -DRAFTKV_SANITIZE=thread \
     -DRAFTKV_WITH_BENCH=OFF >/dev/null
   cmake --build build-tsan -j "$jobs" --target linearizability_test
   TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
