@@ -130,6 +130,7 @@ void Core::recover() {
     throw storage::StorageError(e.what());
   }
   seen_config_index_ = raft_->membership_index();
+  seen_config_ = raft_->membership().encode();
   was_in_configuration_ = in_configuration();
   opts_.log(fmt::format("configuration: {}", raft::to_string(raft_->membership())));
   // A cluster of one needs no election timeout to know it is the leader.

@@ -212,6 +212,7 @@ class Core {
   std::vector<raft::NodeId> known_;
   std::vector<raft::NodeId> bootstrap_;  // initial voters; empty when joining
   uint64_t seen_config_index_ = 0;
+  std::string seen_config_;  // encoded; a compaction moves the index, not this
   bool was_in_configuration_ = false;
   std::map<RequestId, PendingTransfer> transfers_;
   storage::LogStorage& log_;

@@ -95,6 +95,11 @@ void Core::finish_transfers() {
 void Core::note_config_change() {
   if (raft_->membership_index() == seen_config_index_) return;
   seen_config_index_ = raft_->membership_index();
+  // Compaction moves the index of the configuration in effect to the log's
+  // base without changing it: only a different member list is news.
+  std::string config = raft_->membership().encode();
+  if (config == seen_config_) return;
+  seen_config_ = std::move(config);
   bool in = in_configuration();
   opts_.log(fmt::format("configuration at index {}: {}", seen_config_index_,
                         raft::to_string(raft_->membership())));
