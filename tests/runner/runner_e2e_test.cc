@@ -2,14 +2,14 @@
 // check its verdict (exit status) and its outputs. Broken nodes must be
 // caught; the correct fixture must pass.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "runner_process.h"
 
 namespace {
 
@@ -44,22 +44,9 @@ RunnerRun run_runner(std::vector<std::string> args) {
     auto sep = std::find(args.begin(), args.end(), "--");
     args.insert(sep, {"--store", (r.store / "store").string()});
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    dup2(fileno(f), 2);
-    std::vector<char*> argv{const_cast<char*>(RUNNER_BIN)};
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(RUNNER_BIN, argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(out);
-  r.output.assign(std::istreambuf_iterator<char>(in), {});
+  runner_test::ProcessResult p = runner_test::run_runner_process(std::move(args), out);
+  r.status = p.status;
+  r.output = std::move(p.output);
   return r;
 }
 

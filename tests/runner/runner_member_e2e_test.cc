@@ -3,14 +3,14 @@
 // replacements re-added, a transfer) and against raftkv (random membership
 // changes mixed with partitions and kills).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "runner_process.h"
 
 namespace {
 
@@ -32,22 +32,9 @@ RunnerRun run_runner(const std::string& name, std::vector<std::string> args) {
   fs::create_directories(base);
   fs::path out = base / "runner-output.txt";
   args.insert(args.begin(), {"test", "--store", (base / "store").string()});
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = fopen(out.c_str(), "w");
-    dup2(fileno(f), 1);
-    dup2(fileno(f), 2);
-    std::vector<char*> argv{const_cast<char*>(RUNNER_BIN)};
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(RUNNER_BIN, argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(out);
-  r.output.assign(std::istreambuf_iterator<char>(in), {});
+  runner_test::ProcessResult p = runner_test::run_runner_process(std::move(args), out);
+  r.status = p.status;
+  r.output = std::move(p.output);
   r.run_dir = base / "store" / "latest";
   std::ifstream res(r.run_dir / "results.json");
   if (res) r.results = nlohmann::json::parse(res, nullptr, false);

@@ -1997,6 +1997,13 @@ const raft::Raft& Simulation::raft(int i) const {
 int Simulation::leader() const {
   return impl_->current_leader();
 }
+int Simulation::run_until_settled_leader(double within_ticks) {
+  auto settled = [&] {
+    int l = leader();
+    return l >= 0 && raft(l).log().term_at(raft(l).commit_index()) == raft(l).term();
+  };
+  return run_until(settled, now() + ticks_to_ns(within_ticks)) ? leader() : -1;
+}
 bool Simulation::ok() const {
   return impl_->invariant.empty();
 }

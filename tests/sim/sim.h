@@ -197,6 +197,10 @@ class Simulation {
   const raft::Raft& raft(int i) const;
   // The live node that is leader with the highest term, or -1.
   int leader() const;
+  // Runs for at most `within_ticks` until some node leads and has committed
+  // an entry of its own term (it can then serve reads and change the
+  // configuration); that node, or -1.
+  int run_until_settled_leader(double within_ticks);
   bool ok() const;
   const std::string& invariant() const;  // empty while ok
   const std::string& detail() const;

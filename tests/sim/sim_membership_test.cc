@@ -122,14 +122,9 @@ Options quiet_membership(int nodes, uint64_t seed) {
 
 // Runs until some node leads and has committed an entry of its term.
 int settle(Simulation& s) {
-  bool ok = s.run_until(
-      [&] {
-        int l = s.leader();
-        return l >= 0 && s.raft(l).log().term_at(s.raft(l).commit_index()) == s.raft(l).term();
-      },
-      s.now() + s.ticks_to_ns(20 * s.options().election_tick));
-  EXPECT_TRUE(ok) << "no leader";
-  return s.leader();
+  int l = s.run_until_settled_leader(20 * s.options().election_tick);
+  EXPECT_GE(l, 0) << "no leader";
+  return l;
 }
 
 // Runs until the leader's configuration has no change in flight.
