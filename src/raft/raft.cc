@@ -453,9 +453,13 @@ void Raft::step_leader(const Message& m) {
 void Raft::handle_append_resp(const Message& m) {
   Progress& pr = progress_[m.from];
   if (m.reject) {
-    // Ignore stale rejections: ones about an index we already know matches,
-    // or, while probing, about a probe we are no longer waiting for.
-    if (pr.state == Progress::State::kReplicate ? m.index <= pr.match : m.index != pr.next - 1) {
+    // Ignore stale rejections: ones about an index we already know matches
+    // (probing never goes below the match, so answering one would only
+    // repeat the same probe: with a follower that lost its log, one
+    // exchange per heartbeat grew into a storm), or, while probing, about a
+    // probe we are no longer waiting for.
+    if (m.index <= pr.match ||
+        (pr.state != Progress::State::kReplicate && m.index != pr.next - 1)) {
       return;
     }
     uint64_t probe = m.reject_hint;

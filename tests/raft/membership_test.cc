@@ -212,6 +212,34 @@ TEST(Membership, AWipedServerAddedBackStartsFromScratch) {
   EXPECT_TRUE(net[2].membership().is_learner("n3"));
 }
 
+// A departing member wiped before it heard of its removal answers every
+// probe with "my log is empty", below what it acknowledged before. The
+// leader can never probe below a match, so those rejections are stale;
+// answering each with the same probe again, one more exchange per
+// heartbeat, grew into a message storm (simulation, membership seed 715).
+TEST(Membership, AWipedDepartingMemberDoesNotStartAStorm) {
+  Net net(3);
+  net.elect(0);
+  for (int k = 0; k < 5; ++k) net[0].propose("x");
+  net.settle();
+  net.drop = [](const Message& m) { return m.to == "n3" && m.type == MsgType::kAppend; };
+  change(net, 0, Kind::kRemove, "n3");
+  ASSERT_TRUE(net[0].progress().contains("n3"));  // departing, not yet told
+  Config c;
+  c.id = "n3";
+  net.nodes[2] = std::make_unique<Raft>(c, Restored{});
+  net.drop = nullptr;
+  for (int k = 0; k < 20; ++k) {
+    for (auto& r : net.nodes) r->tick();
+    net.settle(10'000);
+  }
+  EXPECT_TRUE(net.inflight.empty());
+  size_t to_n3 = 0;
+  for (const Message& m : net.delivered) to_n3 += m.to == "n3";
+  EXPECT_LT(to_n3, 100u);
+  EXPECT_EQ(net[0].role(), Role::kLeader);
+}
+
 TEST(Membership, LeaderThatRemovesItselfHandsOver) {
   Net net(3);
   net.elect(0);
