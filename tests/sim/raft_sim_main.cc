@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <map>
 #include <iostream>
 #include <limits>
 #include <mutex>
@@ -23,6 +25,36 @@ using raftkv::sim::Result;
 using raftkv::sim::Scenario;
 
 namespace {
+
+// Resident memory of this process in MiB (0 if /proc is not there).
+uint64_t resident_mib() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * 4096 / (1 << 20);
+}
+
+// Every 30 s until `done`: the seeds that have run for over a minute.
+void report_slow_seeds(std::mutex& mu,
+                       const std::map<uint64_t, std::chrono::steady_clock::time_point>& running,
+                       const std::atomic<bool>& done) {
+  using namespace std::chrono;
+  auto last = steady_clock::now();
+  while (!done) {
+    std::this_thread::sleep_for(milliseconds(200));
+    if (steady_clock::now() - last < seconds(30)) continue;
+    last = steady_clock::now();
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& [seed, started] : running) {
+      auto secs = duration_cast<seconds>(last - started).count();
+      if (secs < 60) continue;
+      std::printf("slow seed %llu: running for %llds, process resident %llu MiB\n",
+                  static_cast<unsigned long long>(seed), static_cast<long long>(secs),
+                  static_cast<unsigned long long>(resident_mib()));
+    }
+    std::fflush(stdout);
+  }
+}
 
 struct Flags {
   Options base;
@@ -285,13 +317,22 @@ int main(int argc, char** argv) {
   std::optional<std::pair<uint64_t, std::string>> first_failure;  // (seed, invariant)
   std::atomic<bool> stop{false};
   int min_voters = 0, max_voters = 0;
+  // Seeds in progress and when they started: a seed that runs far longer
+  // than the others (or eats memory) is named while it runs, not only if
+  // it ever finishes.
+  std::map<uint64_t, std::chrono::steady_clock::time_point> running;
   auto worker = [&] {
     for (;;) {
       uint64_t k = next++;
       if (k >= f.seeds || stop) return;
       Options o = options_for(f, f.first_seed + k);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        running[o.seed] = std::chrono::steady_clock::now();
+      }
       Result r = raftkv::sim::run(o);
       std::lock_guard<std::mutex> lock(mu);
+      running.erase(o.seed);
       ++ran;
       ops += r.stats.ops_ok + r.stats.ops_fail + r.stats.ops_info;
       crashes += r.stats.crashes;
@@ -324,7 +365,11 @@ int main(int argc, char** argv) {
   };
   std::vector<std::thread> threads;
   for (int j = 0; j < f.jobs; ++j) threads.emplace_back(worker);
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] { report_slow_seeds(mu, running, done); });
   for (auto& t : threads) t.join();
+  done = true;
+  watchdog.join();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
       "%llu seeds (%llu..%llu), %llu failed, %llu linearizability unknown; %llu client ops, "

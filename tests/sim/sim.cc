@@ -1798,6 +1798,13 @@ struct Simulation::Impl {
     queue.pop();
     now = ev.time;
     ++stats.events;
+    if (stats.events > o.max_events || queue.size() > o.max_pending_events) {
+      fail("runaway-work", std::to_string(stats.events) + " events handled, " +
+                               std::to_string(queue.size()) + " pending at tick " +
+                               std::to_string(now / o.tick_ns) +
+                               ": more work than any healthy run does (a message storm?)");
+      return false;
+    }
     switch (ev.kind) {
       case Ev::kDeliver:
         deliver(ev.arg);

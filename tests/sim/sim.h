@@ -120,6 +120,12 @@ struct Options {
   bool paranoid = false;
   bool trace = false;  // print every trace line to stderr as it happens
   size_t trace_tail = 40;
+  // Bounded work: a run is stopped as a failure (runaway-work) once it has
+  // handled this many events or has this many pending. A healthy seed handles
+  // ~20 per simulated tick; a message storm (each message begetting more)
+  // would otherwise eat the machine's memory before any other check fires.
+  uint64_t max_events = 5'000'000;
+  size_t max_pending_events = 200'000;
 };
 
 // The one-line command that replays `o` with raft-sim.
