@@ -180,6 +180,9 @@ class Raft {
   void load_configs(const std::optional<Membership>& restored);
   void track_config_entries(uint64_t from, uint64_t to);
   void on_config_change();
+  // Why a change to `next` could leave its voters without a reachable
+  // quorum, or nullopt (raft_config.cc).
+  std::optional<std::string> quorum_risk(const Membership& next) const;
   void remember_config();
   void after_commit();
   void send_timeout_now(const NodeId& to);

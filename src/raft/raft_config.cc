@@ -187,6 +187,25 @@ bool Raft::removal_committed() const {
          membership_index() <= commit_;
 }
 
+// A configuration counts once appended, so its entry is committed by its
+// own voters. Removing a voter on the majority side of a partition (or
+// adding one that is down) can leave the new voters without a quorum of
+// reachable servers, and then nothing commits, not even a change back,
+// until the partition heals (the runner saw 90 s of it). As etcd's strict
+// reconfiguration check does, refuse a change of voters unless the voters
+// of the result we have heard from lately make a quorum of it.
+std::optional<std::string> Raft::quorum_risk(const Membership& next) const {
+  if (voters_changed(membership(), next) == 0) return std::nullopt;
+  size_t live = 0;
+  for (const NodeId& id : next.voters()) {
+    auto it = progress_.find(id);
+    live += id == cfg_.id || (it != progress_.end() && it->second.recent_active);
+  }
+  if (live >= next.quorum()) return std::nullopt;
+  return "the new configuration would have " + std::to_string(live) + " reachable voters of " +
+         std::to_string(next.voter_count()) + ", short of a quorum; try again when more are up";
+}
+
 std::variant<Raft::Proposed, std::string> Raft::propose_config(const ConfigChange& change) {
   if (role_ != Role::kLeader) return std::string("not the leader");
   if (!transferee_.empty()) return "leadership is being transferred to " + transferee_;
@@ -232,6 +251,7 @@ std::variant<Raft::Proposed, std::string> Raft::propose_config(const ConfigChang
       next.remove(change.node);
       break;
   }
+  if (auto why = quorum_risk(next)) return *why;
   RAFTKV_CHECK(voters_changed(membership(), next) <= 1 || cfg_.bugs.concurrent_changes ||
                    cfg_.bugs.config_on_commit,
                "a configuration change moves one voter at most");

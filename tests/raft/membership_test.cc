@@ -238,6 +238,30 @@ TEST(Membership, AWipedDepartingMemberDoesNotStartAStorm) {
   EXPECT_EQ(net[0].role(), Role::kLeader);
 }
 
+// Removing a voter on the majority side of a partition would leave the new
+// configuration (which counts once appended) without a reachable quorum, so
+// nothing could commit until the partition healed (the runner saw 90 s of
+// it). Such a change is refused; removing a server that is cut off is not.
+TEST(Membership, RefusesAChangeThatLeavesNoReachableQuorum) {
+  Net net(5);
+  net.elect(0);
+  auto cut = [](const Message& m) {
+    auto away = [](const NodeId& id) { return id == "n4" || id == "n5"; };
+    return away(m.to) != away(m.from);
+  };
+  net.drop = cut;
+  net.tick_all(25);  // past a check-quorum round: n4 and n5 are not recently active
+  ASSERT_EQ(net[0].role(), Role::kLeader);
+  auto r = net[0].propose_config(ConfigChange{Kind::kRemove, "n2", ""});
+  EXPECT_FALSE(accepted(r));
+  EXPECT_NE(refusal(r).find("short of a quorum"), std::string::npos) << refusal(r);
+  EXPECT_FALSE(net[0].config_change_pending());
+  // Removing one of the unreachable servers keeps a reachable quorum (3 of 4).
+  change(net, 0, Kind::kRemove, "n5");
+  EXPECT_FALSE(net[0].membership().contains("n5"));
+  EXPECT_EQ(net[0].membership().voter_count(), 4u);
+}
+
 TEST(Membership, LeaderThatRemovesItselfHandsOver) {
   Net net(3);
   net.elect(0);
