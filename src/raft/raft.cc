@@ -62,6 +62,7 @@ Raft::Raft(Config config, Restored restored)
   commit_ = std::min(restored.hard_state.commit, log_.last_index());
   applied_ = std::max(restored.applied, restored.base_index);
   commit_ = std::max(commit_, applied_);
+  leader_commit_ = restored.hard_state.leader_commit;
   persisted_hs_ = restored.hard_state;
   load_configs(restored.membership);
   become_follower(term_, "");
@@ -396,6 +397,7 @@ void Raft::step_follower(const Message& m) {
 }
 
 void Raft::handle_append(const Message& m) {
+  leader_commit_ = std::max(leader_commit_, m.commit);
   if (m.index < commit_) {
     // Everything up to our commit index already matches the leader.
     send(Message{.type = MsgType::kAppendResp, .to = m.from, .index = commit_});
@@ -424,6 +426,7 @@ void Raft::handle_append(const Message& m) {
 }
 
 void Raft::handle_heartbeat(const Message& m) {
+  leader_commit_ = std::max(leader_commit_, m.commit);
   commit_ = std::max(commit_, std::min(m.commit, log_.last_index()));
   after_commit();
   send(Message{.type = MsgType::kHeartbeatResp,
@@ -641,8 +644,7 @@ void Raft::drop_reads() {
 
 bool Raft::has_ready() const {
   return pending_broadcast_ || pending_read_broadcast_ || !msgs_.empty() ||
-         !staged_chunks_.empty() || install_.has_value() ||
-         HardState{term_, vote_, commit_} != persisted_hs_ ||
+         !staged_chunks_.empty() || install_.has_value() || hard_state() != persisted_hs_ ||
          log_.last_index() > log_.stable_index() ||
          applied_ < std::min(commit_, log_.stable_index()) || !read_states_.empty() ||
          !dropped_reads_.empty();
@@ -657,7 +659,7 @@ Ready Raft::ready() {
   pending_read_broadcast_ = false;
 
   Ready r;
-  HardState hs{term_, vote_, commit_};
+  HardState hs = hard_state();
   if (hs != persisted_hs_) r.hard_state = hs;
   r.entries = log_.unstable();
   r.messages = std::move(msgs_);
@@ -705,7 +707,7 @@ void Raft::restore(uint64_t index, uint64_t term, Membership config) {
   std::erase_if(msgs_, [&](const Message& m) {
     return m.type == MsgType::kAppendResp && !m.reject && m.index > index;
   });
-  persisted_hs_ = HardState{term_, vote_, commit_};
+  persisted_hs_ = hard_state();
   if (!leader_.empty()) send(Message{.type = MsgType::kAppendResp, .to = leader_, .index = index});
 }
 

@@ -150,6 +150,8 @@ class Raft {
   const NodeId& vote() const { return vote_; }
   const NodeId& leader() const { return leader_; }
   uint64_t commit_index() const { return commit_; }
+  uint64_t leader_commit() const { return leader_commit_; }
+  HardState hard_state() const { return HardState{term_, vote_, commit_, leader_commit_}; }
   uint64_t applied_index() const { return applied_; }
   const RaftLog& log() const { return log_; }
   const std::map<NodeId, Progress>& progress() const { return progress_; }
@@ -224,6 +226,7 @@ class Raft {
   NodeId vote_;
   NodeId leader_;
   uint64_t commit_ = 0;
+  uint64_t leader_commit_ = 0;  // see HardState::leader_commit
   uint64_t applied_ = 0;
   HardState persisted_hs_;
 

@@ -171,6 +171,9 @@ void Raft::release_departed() {
 // may stand while it is a voter of the newest committed configuration. The
 // votes it needs are those of the configuration in effect, as for anyone.
 bool Raft::may_campaign() const {
+  // Behind a commit index a leader told us of, our log cannot win a vote,
+  // and the configuration at its end may be stale (see HardState).
+  if (log_.last_index() < leader_commit_) return false;
   return is_voter_ || (config_change_pending() && membership_at(commit_).is_voter(cfg_.id));
 }
 

@@ -77,6 +77,14 @@ struct HardState {
   uint64_t term = 0;
   NodeId vote;  // empty: voted for nobody in this term
   uint64_t commit = 0;
+  // The highest commit index a leader has told us of; it may lie beyond our
+  // own log. A server behind it cannot win an election, and must not try:
+  // the configuration at the end of its log is stale. (A wiped server that
+  // rejoins under its old name replays configurations of its former life,
+  // in which it may have been the only voter; simulation seed 7125.) Like
+  // `commit`, it is saved with the entries it came with, and a crash may
+  // lose it only where it could lose the commit index too.
+  uint64_t leader_commit = 0;
 
   friend bool operator==(const HardState&, const HardState&) = default;
 };

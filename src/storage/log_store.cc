@@ -28,6 +28,7 @@ std::string encode_hard_state(const raft::HardState& hs) {
   put_u64(v, hs.term);
   put_u64(v, hs.commit);
   put_str(v, hs.vote);
+  put_u64(v, hs.leader_commit);  // added later: absent in older stores, read as 0
   put_u32(v, crc32c(v));
   return v;
 }
@@ -45,8 +46,12 @@ std::optional<raft::HardState> read_hard_state(rocksdb::DB& db, rocksdb::ColumnF
   }
   size_t pos = 16;
   std::string_view vote;
-  if (!get_str(v, &pos, &vote)) throw StorageError("log store: hard state is malformed");
-  return raft::HardState{get_u64(v), std::string(vote), get_u64(std::string_view(v).substr(8))};
+  size_t end = v.size() - 4;
+  bool ok = get_str(v, &pos, &vote) && (pos == end || pos + 8 == end);
+  if (!ok) throw StorageError("log store: hard state is malformed");
+  uint64_t leader_commit = pos == end ? 0 : get_u64(std::string_view(v).substr(pos));
+  return raft::HardState{get_u64(v), std::string(vote), get_u64(std::string_view(v).substr(8)),
+                         leader_commit};
 }
 
 }  // namespace

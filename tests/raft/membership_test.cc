@@ -238,6 +238,52 @@ TEST(Membership, AWipedDepartingMemberDoesNotStartAStorm) {
   EXPECT_EQ(net[0].role(), Role::kLeader);
 }
 
+// A server removed, wiped and added back under its old name catches up from
+// the start of the log, through the configurations of its former life. In
+// one of them it was the only voter: it made itself leader of a log that
+// lacked committed entries (simulation, membership seed 7125). Behind the
+// commit index its leader told it of, it must not stand, also after a
+// restart in the middle of the catch-up.
+TEST(Membership, AWipedServerReplayingItsFormerConfigurationsDoesNotStand) {
+  Net net(
+      2, [](Config& c) { c.max_entries_per_msg = 1; }, 1);
+  net.elect(0);
+  change(net, 0, Kind::kAddLearner, "n2");
+  uint64_t sole = net[0].membership_index();  // voters [n1] learners [n2]
+  change(net, 0, Kind::kPromote, "n2");
+  change(net, 0, Kind::kRemove, "n1");  // n1 hands over to n2
+  ASSERT_EQ(net[1].role(), Role::kLeader);
+  for (int k = 0; k < 5; ++k) net[1].propose("x");
+  net.settle();
+  Config fresh;
+  fresh.id = "n1";
+  fresh.max_entries_per_msg = 1;
+  net.nodes[0] = std::make_unique<Raft>(fresh, Restored{});
+  // n1 gets the log only up to the configuration that names it sole voter
+  // (and the probes it rejects).
+  net.drop = [&](const Message& m) {
+    return m.to == "n1" && m.type == MsgType::kAppend && !m.entries.empty() &&
+           m.entries.back().index > sole && m.index <= net[0].log().last_index();
+  };
+  change(net, 1, Kind::kAddLearner, "n1");
+  net.tick_all(2);
+  ASSERT_EQ(net[0].log().last_index(), sole);
+  ASSERT_TRUE(net[0].membership().is_voter("n1"));
+  ASSERT_GT(net[0].leader_commit(), sole);
+  auto isolated_terms = [&] {
+    net.drop = [](const Message& m) { return m.to == "n1" || m.from == "n1"; };
+    for (int k = 0; k < 200; ++k) net.tick_all(1);
+    EXPECT_NE(net[0].role(), Role::kLeader);
+    EXPECT_NE(net[0].role(), Role::kCandidate);
+  };
+  isolated_terms();
+  Restored r;
+  r.hard_state = net[0].hard_state();
+  for (uint64_t i = 1; i <= net[0].log().last_index(); ++i) r.entries.push_back(net[0].log().at(i));
+  net.nodes[0] = std::make_unique<Raft>(fresh, r);
+  isolated_terms();
+}
+
 // Removing a voter on the majority side of a partition would leave the new
 // configuration (which counts once appended) without a reachable quorum, so
 // nothing could commit until the partition healed (the runner saw 90 s of

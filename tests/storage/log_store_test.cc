@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include "storage/crc32c.h"
 #include "storage/encoding.h"
 #include "temp_dir.h"
 
@@ -162,10 +163,31 @@ TEST(LogStore, HardStatePersistsWithoutEntries) {
     LogStore s(dir.path());
     s.load();
     s.save(raft::HardState{1, "", 0}, entries(1, 2, 1));
-    s.save(raft::HardState{2, "n3", 2}, {});
+    s.save(raft::HardState{2, "n3", 2, 9}, {});
   }
   LogStore s(dir.path());
-  EXPECT_EQ(s.load().hard_state, (raft::HardState{2, "n3", 2}));
+  EXPECT_EQ(s.load().hard_state, (raft::HardState{2, "n3", 2, 9}));
+}
+
+// Stores written before HardState::leader_commit existed still open.
+TEST(LogStore, ReadsAHardStateWithoutLeaderCommit) {
+  testing::TempDir dir;
+  {
+    LogStore s(dir.path());
+    s.load();
+    s.save(raft::HardState{1, "", 0}, entries(1, 2, 1));
+  }
+  {
+    std::string v;
+    put_u64(v, 3);  // term
+    put_u64(v, 2);  // commit
+    put_str(v, "n2");
+    put_u32(v, crc32c(v));
+    RawDb raw(dir.path());
+    raw.put(raw.meta(), "hard_state", v);
+  }
+  LogStore s(dir.path());
+  EXPECT_EQ(s.load().hard_state, (raft::HardState{3, "n2", 2, 0}));
 }
 
 TEST(LogStore, SyncsWhenEntriesTermOrVoteChangeButNotForCommitAlone) {
