@@ -123,7 +123,11 @@ std::optional<server::ForwardReply> decode_forward_reply(const Json& b) {
 
 }  // namespace
 
-// The core's output, written as Maelstrom messages.
+// The core's output, written as Maelstrom messages. Forwarded requests and
+// their replies wait until the end of the turn (flush or drive) and leave as
+// one message per destination: a follower under load forwards several client
+// requests per turn, and every message costs a parse, a serialisation and a
+// wake-up at both ends and a hop through the network (the runner).
 class Node::Wire final : public server::Outbox {
  public:
   explicit Wire(Node& node) : node_(node) {}
@@ -133,24 +137,41 @@ class Node::Wire final : public server::Outbox {
       encode_raft(*rm, body);
       return node_.send(to, std::move(body));
     }
-    Json payload;
-    const char* type;
     if (auto* f = std::get_if<server::ForwardRequest>(&m)) {
-      type = "fwd";
-      payload = encode_forward(*f);
+      forwards_[to].push_back(encode_forward(*f));
     } else {
-      type = "fwd_ok";
-      payload = encode_forward_reply(std::get<server::ForwardReply>(m));
+      replies_[to].push_back(encode_forward_reply(std::get<server::ForwardReply>(m)));
     }
-    Json body = make_body(type, std::nullopt, node_.next_msg_id_++);
-    for (auto& [k, v] : payload.items()) body[k] = std::move(v);
-    node_.send(to, std::move(body));
   }
   void reply(server::RequestId id, ClientReply r) override { node_.client_reply(id, std::move(r)); }
-  void flush() override { node_.flush_(); }
+  void flush() override {
+    send_batches();
+    node_.flush_();
+  }
+  // One message per destination and type: a single payload as before, or
+  // several in "batch".
+  void send_batches() {
+    emit("fwd", forwards_);
+    emit("fwd_ok", replies_);
+  }
 
  private:
+  void emit(const char* type, std::map<raft::NodeId, std::vector<Json>>& queued) {
+    for (auto& [to, payloads] : queued) {
+      Json body = make_body(type, std::nullopt, node_.next_msg_id_++);
+      if (payloads.size() == 1) {
+        for (auto& [k, v] : payloads.front().items()) body[k] = std::move(v);
+      } else {
+        body["batch"] = std::move(payloads);
+      }
+      node_.send(to, std::move(body));
+    }
+    queued.clear();
+  }
+
   Node& node_;
+  std::map<raft::NodeId, std::vector<Json>> forwards_;
+  std::map<raft::NodeId, std::vector<Json>> replies_;
 };
 
 Node::Node(NodeOptions options, std::function<void(std::string)> out, std::function<void()> flush)
@@ -423,20 +444,35 @@ void Node::handle_peer(const Message& m) {
     }
     return core_->peer_message(m.src, std::move(*rm), now());
   }
-  if (type == "fwd") {
-    auto f = decode_forward(m.body);
-    if (!f) {
-      std::cerr << "raftkv: malformed fwd from " << m.src << std::endl;
+  // A "batch" holds several forwarded requests (or replies), each as a
+  // single message's payload would be.
+  auto each_payload = [&](auto&& handle_one) {
+    auto batch = m.body.find("batch");
+    if (batch == m.body.end()) return handle_one(m.body);
+    if (!batch->is_array()) {
+      std::cerr << "raftkv: malformed " << type << " batch from " << m.src << std::endl;
       return;
     }
-    return core_->peer_message(m.src, std::move(*f), now());
+    for (const Json& one : *batch) handle_one(one);
+  };
+  if (type == "fwd") {
+    return each_payload([&](const Json& b) {
+      auto f = decode_forward(b);
+      if (!f) {
+        std::cerr << "raftkv: malformed fwd from " << m.src << std::endl;
+        return;
+      }
+      core_->peer_message(m.src, std::move(*f), now());
+    });
   }
-  auto r = decode_forward_reply(m.body);
-  if (!r) {
-    std::cerr << "raftkv: malformed fwd_ok from " << m.src << std::endl;
-    return;
-  }
-  core_->peer_message(m.src, std::move(*r), now());
+  each_payload([&](const Json& b) {
+    auto r = decode_forward_reply(b);
+    if (!r) {
+      std::cerr << "raftkv: malformed fwd_ok from " << m.src << std::endl;
+      return;
+    }
+    core_->peer_message(m.src, std::move(*r), now());
+  });
 }
 
 // ---- time and the Ready loop ----------------------------------------------------
@@ -457,6 +493,7 @@ void Node::drive() {
   } catch (const storage::StorageError& e) {
     fail_stop(e.what());
   }
+  wire_->send_batches();
 }
 
 size_t Node::pending() const {
