@@ -188,6 +188,8 @@ int main(int argc, char** argv) {
   }
   loop.tick_ms = opts.tick_ms;
   loop.stats_interval_ms = stats_ms;
+  // Up to 6 bytes of JSON per byte of text (\u00XX escapes), plus the envelope.
+  opts.forward_batch_bytes = std::min<size_t>(opts.forward_batch_bytes, loop.max_line_bytes / 8);
 
   std::string temp_dir;
   int temp_dir_lock = -1;  // held until exit: marks temp_dir as in use

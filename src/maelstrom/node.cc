@@ -138,9 +138,12 @@ class Node::Wire final : public server::Outbox {
       return node_.send(to, std::move(body));
     }
     if (auto* f = std::get_if<server::ForwardRequest>(&m)) {
-      forwards_[to].push_back(encode_forward(*f));
+      size_t bytes = f->request.key.size() + f->request.value.size() + f->request.from.size();
+      queue("fwd", forwards_, to, encode_forward(*f), bytes);
     } else {
-      replies_[to].push_back(encode_forward_reply(std::get<server::ForwardReply>(m)));
+      const auto& r = std::get<server::ForwardReply>(m);
+      size_t bytes = r.reply.text.size() + (r.reply.value ? r.reply.value->size() : 0);
+      queue("fwd_ok", replies_, to, encode_forward_reply(r), bytes);
     }
   }
   void reply(server::RequestId id, ClientReply r) override { node_.client_reply(id, std::move(r)); }
@@ -151,27 +154,45 @@ class Node::Wire final : public server::Outbox {
   // One message per destination and type: a single payload as before, or
   // several in "batch".
   void send_batches() {
-    emit("fwd", forwards_);
-    emit("fwd_ok", replies_);
+    for (auto& [to, b] : forwards_) emit("fwd", to, b);
+    for (auto& [to, b] : replies_) emit("fwd_ok", to, b);
+    forwards_.clear();
+    replies_.clear();
   }
 
  private:
-  void emit(const char* type, std::map<raft::NodeId, std::vector<Json>>& queued) {
-    for (auto& [to, payloads] : queued) {
-      Json body = make_body(type, std::nullopt, node_.next_msg_id_++);
-      if (payloads.size() == 1) {
-        for (auto& [k, v] : payloads.front().items()) body[k] = std::move(v);
-      } else {
-        body["batch"] = std::move(payloads);
-      }
-      node_.send(to, std::move(body));
+  // Per payload: what its fields do not count (names, numbers, quotes).
+  static constexpr size_t kPayloadOverhead = 64;
+  struct Batch {
+    std::vector<Json> payloads;
+    size_t bytes = 0;
+  };
+  using Queues = std::map<raft::NodeId, Batch>;
+
+  void queue(const char* type, Queues& queues, const raft::NodeId& to, Json payload, size_t bytes) {
+    Batch& b = queues[to];
+    bytes += kPayloadOverhead;
+    if (!b.payloads.empty() && b.bytes + bytes > node_.opts_.forward_batch_bytes) {
+      emit(type, to, b);
     }
-    queued.clear();
+    b.payloads.push_back(std::move(payload));
+    b.bytes += bytes;
+  }
+  void emit(const char* type, const raft::NodeId& to, Batch& b) {
+    if (b.payloads.empty()) return;
+    Json body = make_body(type, std::nullopt, node_.next_msg_id_++);
+    if (b.payloads.size() == 1) {
+      for (auto& [k, v] : b.payloads.front().items()) body[k] = std::move(v);
+    } else {
+      body["batch"] = std::move(b.payloads);
+    }
+    node_.send(to, std::move(body));
+    b = Batch{};
   }
 
   Node& node_;
-  std::map<raft::NodeId, std::vector<Json>> forwards_;
-  std::map<raft::NodeId, std::vector<Json>> replies_;
+  Queues forwards_;
+  Queues replies_;
 };
 
 Node::Node(NodeOptions options, std::function<void(std::string)> out, std::function<void()> flush)

@@ -27,6 +27,11 @@ using ReadMode = server::ReadMode;
 // The core's tuning (shared with serve mode) plus where the state lives.
 struct NodeOptions : server::CoreOptions {
   std::string data_dir;  // state lives in data_dir/<node_id>/
+  // Forwarded requests (and their replies) bound for one server in one turn
+  // travel as one message of at most about this many key and value bytes; a
+  // bigger request goes alone. It must stay well below the receivers'
+  // --max-line-bytes (JSON escapes can make text several times longer).
+  size_t forward_batch_bytes = 1 << 20;
 };
 
 class Node {

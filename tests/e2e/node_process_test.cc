@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "harness.h"
 
@@ -162,6 +163,46 @@ TEST(NodeProcess, ExitsWellUnderOneSecondAfterStdinCloses) {
   EXPECT_LT(r.seconds_after_eof, 1.0);
   // Every accepted request was answered before the exit.
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 201);
+}
+
+// A follower forwards the writes it reads in one turn to the leader as one
+// message, but never one the leader could not read: a batch stays far below
+// --max-line-bytes, and a request too big to share goes alone.
+TEST(NodeProcess, FollowerBatchesForwardedRequestsBelowTheLineLimit) {
+  auto forwards = [](const std::string& value, std::vector<std::string> args) {
+    std::string in = lines(
+        {R"({"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1","n2"]}})",
+         // n2 leads term 1: n1 follows it and forwards client requests to it.
+         R"({"src":"n2","dest":"n1","body":{"type":"raft","msg_id":1,"m":"app","term":1}})"});
+    for (int c = 1; c <= 4; ++c) {
+      std::string n = std::to_string(c);
+      in += R"({"src":"c)" + n + R"(","dest":"n1","body":{"type":"write","msg_id":1,"key":)" + n +
+            R"(,"value":")" + value + "\"}}\n";
+    }
+    RunResult r = run_ok(in, {.args = std::move(args), .log_name = "forward-batches"});
+    std::vector<std::string> out;
+    std::istringstream is(r.out);
+    for (std::string line; std::getline(is, line);) {
+      if (line.find(R"("type":"fwd")") != std::string::npos) out.push_back(line);
+    }
+    return out;
+  };
+  auto writes_in = [](const std::string& line) {
+    size_t n = 0;
+    for (size_t at = 0; (at = line.find(R"("op":"write")", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  std::vector<std::string> one = forwards("v", {});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_NE(one[0].find(R"("batch":[)"), std::string::npos) << one[0];
+  EXPECT_EQ(writes_in(one[0]), 4u);
+  // 2,048-byte lines: 600-byte values cannot share a message.
+  std::vector<std::string> alone = forwards(std::string(600, 'x'), {"--max-line-bytes", "2048"});
+  ASSERT_EQ(alone.size(), 4u);
+  for (const std::string& line : alone) {
+    EXPECT_EQ(writes_in(line), 1u);
+    EXPECT_LT(line.size(), 2048u);
+  }
 }
 
 TEST(NodeProcess, EmptyInputExitsCleanlyWithNoOutput) {
