@@ -8,6 +8,7 @@
 // lets the simulation tests replay a failing seed.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -151,7 +152,11 @@ class Raft {
   const NodeId& leader() const { return leader_; }
   uint64_t commit_index() const { return commit_; }
   uint64_t leader_commit() const { return leader_commit_; }
-  HardState hard_state() const { return HardState{term_, vote_, commit_, leader_commit_}; }
+  // leader_commit is saved as at least the commit index, so that it changes
+  // (and costs a write) only when it says more than that.
+  HardState hard_state() const {
+    return HardState{term_, vote_, commit_, std::max(leader_commit_, commit_)};
+  }
   uint64_t applied_index() const { return applied_; }
   const RaftLog& log() const { return log_; }
   const std::map<NodeId, Progress>& progress() const { return progress_; }

@@ -350,7 +350,12 @@ class Cluster {
       n.hard_state = *rd.hard_state;
       out_ << "  HardState term=" << rd.hard_state->term
            << " vote=" << (rd.hard_state->vote.empty() ? "-" : rd.hard_state->vote)
-           << " commit=" << rd.hard_state->commit << "\n";
+           << " commit=" << rd.hard_state->commit;
+      // Shown only where it tells more than the commit index (HardState).
+      if (rd.hard_state->leader_commit > rd.hard_state->commit) {
+        out_ << " leader_commit=" << rd.hard_state->leader_commit;
+      }
+      out_ << "\n";
     }
     if (!rd.entries.empty()) {
       const uint64_t from = rd.entries.front().index;
