@@ -139,11 +139,11 @@ class Node::Wire final : public server::Outbox {
     }
     if (auto* f = std::get_if<server::ForwardRequest>(&m)) {
       size_t bytes = f->request.key.size() + f->request.value.size() + f->request.from.size();
-      queue("fwd", forwards_, to, encode_forward(*f), bytes);
+      queue(forwards_, to, encode_forward(*f), bytes);
     } else {
       const auto& r = std::get<server::ForwardReply>(m);
       size_t bytes = r.reply.text.size() + (r.reply.value ? r.reply.value->size() : 0);
-      queue("fwd_ok", replies_, to, encode_forward_reply(r), bytes);
+      queue(replies_, to, encode_forward_reply(r), bytes);
     }
   }
   void reply(server::RequestId id, ClientReply r) override { node_.client_reply(id, std::move(r)); }
@@ -154,10 +154,10 @@ class Node::Wire final : public server::Outbox {
   // One message per destination and type: a single payload as before, or
   // several in "batch".
   void send_batches() {
-    for (auto& [to, b] : forwards_) emit("fwd", to, b);
-    for (auto& [to, b] : replies_) emit("fwd_ok", to, b);
-    forwards_.clear();
-    replies_.clear();
+    for (Queue* q : {&forwards_, &replies_}) {
+      for (auto& [to, b] : q->by_dest) emit(q->type, to, b);
+      q->by_dest.clear();
+    }
   }
 
  private:
@@ -167,13 +167,17 @@ class Node::Wire final : public server::Outbox {
     std::vector<Json> payloads;
     size_t bytes = 0;
   };
-  using Queues = std::map<raft::NodeId, Batch>;
+  // One message type's batches, by destination.
+  struct Queue {
+    const char* type;
+    std::map<raft::NodeId, Batch> by_dest{};
+  };
 
-  void queue(const char* type, Queues& queues, const raft::NodeId& to, Json payload, size_t bytes) {
-    Batch& b = queues[to];
+  void queue(Queue& q, const raft::NodeId& to, Json payload, size_t bytes) {
+    Batch& b = q.by_dest[to];
     bytes += kPayloadOverhead;
     if (!b.payloads.empty() && b.bytes + bytes > node_.opts_.forward_batch_bytes) {
-      emit(type, to, b);
+      emit(q.type, to, b);
     }
     b.payloads.push_back(std::move(payload));
     b.bytes += bytes;
@@ -191,8 +195,8 @@ class Node::Wire final : public server::Outbox {
   }
 
   Node& node_;
-  Queues forwards_;
-  Queues replies_;
+  Queue forwards_{"fwd"};
+  Queue replies_{"fwd_ok"};
 };
 
 Node::Node(NodeOptions options, std::function<void(std::string)> out, std::function<void()> flush)
@@ -465,35 +469,28 @@ void Node::handle_peer(const Message& m) {
     }
     return core_->peer_message(m.src, std::move(*rm), now());
   }
-  // A "batch" holds several forwarded requests (or replies), each as a
-  // single message's payload would be.
-  auto each_payload = [&](auto&& handle_one) {
-    auto batch = m.body.find("batch");
-    if (batch == m.body.end()) return handle_one(m.body);
-    if (!batch->is_array()) {
-      std::cerr << "raftkv: malformed " << type << " batch from " << m.src << std::endl;
+  // A forwarded request (fwd) or reply (fwd_ok); a "batch" holds several,
+  // each as a single message's payload would be.
+  auto deliver = [&](const Json& payload) {
+    std::optional<server::PeerMessage> p;
+    if (type == "fwd") {
+      if (auto f = decode_forward(payload)) p = std::move(*f);
+    } else if (auto r = decode_forward_reply(payload)) {
+      p = std::move(*r);
+    }
+    if (!p) {
+      std::cerr << "raftkv: malformed " << type << " from " << m.src << std::endl;
       return;
     }
-    for (const Json& one : *batch) handle_one(one);
+    core_->peer_message(m.src, std::move(*p), now());
   };
-  if (type == "fwd") {
-    return each_payload([&](const Json& b) {
-      auto f = decode_forward(b);
-      if (!f) {
-        std::cerr << "raftkv: malformed fwd from " << m.src << std::endl;
-        return;
-      }
-      core_->peer_message(m.src, std::move(*f), now());
-    });
+  auto batch = m.body.find("batch");
+  if (batch == m.body.end()) return deliver(m.body);
+  if (!batch->is_array()) {
+    std::cerr << "raftkv: malformed " << type << " batch from " << m.src << std::endl;
+    return;
   }
-  each_payload([&](const Json& b) {
-    auto r = decode_forward_reply(b);
-    if (!r) {
-      std::cerr << "raftkv: malformed fwd_ok from " << m.src << std::endl;
-      return;
-    }
-    core_->peer_message(m.src, std::move(*r), now());
-  });
+  for (const Json& one : *batch) deliver(one);
 }
 
 // ---- time and the Ready loop ----------------------------------------------------

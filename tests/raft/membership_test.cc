@@ -30,6 +30,16 @@ uint64_t change(Net& net, int leader, Kind kind, const NodeId& node) {
   return accepted(r) ? std::get<Raft::Proposed>(r).index : 0;
 }
 
+// What node `n` would find on its disk at a restart: Net persists each Ready
+// at once, so that is its hard state and whole log (uncompacted).
+Restored on_disk(const Raft& n) {
+  Restored r;
+  r.hard_state = n.hard_state();
+  for (uint64_t i = 1; i <= n.log().last_index(); ++i) r.entries.push_back(n.log().at(i));
+  r.applied = n.applied_index();
+  return r;
+}
+
 TEST(Membership, EncodesAndDecodesCanonically) {
   Membership m;
   m.set(Member{"n2", true, "127.0.0.1:7002"});
@@ -277,10 +287,7 @@ TEST(Membership, AWipedServerReplayingItsFormerConfigurationsDoesNotStand) {
     EXPECT_NE(net[0].role(), Role::kCandidate);
   };
   isolated_terms();
-  Restored r;
-  r.hard_state = net[0].hard_state();
-  for (uint64_t i = 1; i <= net[0].log().last_index(); ++i) r.entries.push_back(net[0].log().at(i));
-  net.nodes[0] = std::make_unique<Raft>(fresh, r);
+  net.nodes[0] = std::make_unique<Raft>(fresh, on_disk(net[0]));
   isolated_terms();
 }
 
@@ -353,10 +360,7 @@ TEST(Membership, UncommittedSelfRemovalDoesNotDeadlockTwoVoters) {
   net.drop = [](const Message& m) { return m.from == "n1"; };
   ASSERT_TRUE(accepted(net[0].propose_config(ConfigChange{Kind::kRemove, "n1", ""})));
   net.settle();
-  Restored r;
-  r.hard_state = HardState{net[0].term(), "n1", net[0].commit_index()};
-  for (uint64_t i = 1; i <= net[0].log().last_index(); ++i) r.entries.push_back(net[0].log().at(i));
-  r.applied = net[0].commit_index();
+  Restored r = on_disk(net[0]);
   Config c;
   c.id = "n1";
   c.voters = {"n1", "n2"};
