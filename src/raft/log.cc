@@ -25,8 +25,9 @@ bool RaftLog::is_up_to_date(uint64_t index, uint64_t term) const {
   return term > lt || (term == lt && index >= last_index());
 }
 
-uint64_t RaftLog::append_from_leader(uint64_t prev, const std::vector<Entry>& entries) {
-  uint64_t last_new = prev + entries.size();
+RaftLog::AppendResult RaftLog::append_from_leader(uint64_t prev,
+                                                  const std::vector<Entry>& entries) {
+  AppendResult r{prev + entries.size(), std::nullopt};
   for (const Entry& e : entries) {
     if (e.index <= base_index_) continue;  // already compacted, hence committed
     auto t = term_at(e.index);
@@ -38,11 +39,12 @@ uint64_t RaftLog::append_from_leader(uint64_t prev, const std::vector<Entry>& en
       for (auto it = from; it != entries_.end(); ++it) bytes_ -= it->data.size();
       entries_.erase(from, entries_.end());
       stable_ = std::min(stable_, e.index - 1);
+      if (!r.truncated_from) r.truncated_from = e.index;
     }
     bytes_ += e.data.size();
     entries_.push_back(e);
   }
-  return last_new;
+  return r;
 }
 
 void RaftLog::append(Entry e) {

@@ -35,8 +35,13 @@ class RaftLog {
   bool is_up_to_date(uint64_t last_index, uint64_t last_term) const;
 
   // Appends entries from a leader after prev (which must match). Truncates a
-  // conflicting suffix. Returns the index of the last new entry.
-  uint64_t append_from_leader(uint64_t prev, const std::vector<Entry>& entries);
+  // conflicting suffix.
+  struct AppendResult {
+    uint64_t last_new = 0;  // the index of the last new entry
+    // The first index overwritten when a conflicting suffix went, if any.
+    std::optional<uint64_t> truncated_from;
+  };
+  AppendResult append_from_leader(uint64_t prev, const std::vector<Entry>& entries);
   void append(Entry e);
 
   // Entries [lo, hi], at most max_count and roughly max_bytes (always >= 1).

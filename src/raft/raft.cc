@@ -405,7 +405,8 @@ void Raft::handle_append(const Message& m) {
   }
   auto prev_term = log_.term_at(m.index);
   if (prev_term && *prev_term == m.log_term) {
-    uint64_t last_new = log_.append_from_leader(m.index, m.entries);
+    auto [last_new, truncated_from] = log_.append_from_leader(m.index, m.entries);
+    if (truncated_from) drop_unsent_acks_from(*truncated_from);
     track_config_entries(m.index + 1, last_new);
     commit_ = std::max(commit_, std::min(m.commit, last_new));
     after_commit();
@@ -423,6 +424,17 @@ void Raft::handle_append(const Message& m) {
                .reject = true,
                .reject_hint = hint,
                .conflict_term = log_.term_at(hint).value_or(0)});
+}
+
+// An ack still waiting in msgs_ for the Ready may name entries a newer
+// leader's append has just overwritten: the Ready persists only the new ones,
+// so that ack would claim entries this server will never hold (simulation
+// seed 302038: two appends of terms 5 and 6 stepped before one Ready). It is
+// dropped, as the network might have dropped it.
+void Raft::drop_unsent_acks_from(uint64_t index) {
+  std::erase_if(msgs_, [index](const Message& m) {
+    return m.type == MsgType::kAppendResp && !m.reject && m.index >= index;
+  });
 }
 
 void Raft::handle_heartbeat(const Message& m) {

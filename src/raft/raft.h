@@ -206,6 +206,7 @@ class Raft {
   void step_follower(const Message& m);
   void handle_vote_request(const Message& m);
   void handle_append(const Message& m);
+  void drop_unsent_acks_from(uint64_t index);
   void handle_heartbeat(const Message& m);
   void handle_append_resp(const Message& m);
   void handle_heartbeat_resp(const Message& m);

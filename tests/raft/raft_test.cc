@@ -156,6 +156,32 @@ TEST(Raft, VoteIsInTheSameReadyAsItsHardState) {
   EXPECT_EQ(net[0].role(), Role::kLeader);
 }
 
+// Two appends stepped before one Ready, the second from a newer leader
+// overwriting the first's entries: the Ready persists only the newer
+// entries, so the ack of the older ones must not leave with it (it would
+// claim entries this server never holds; simulation seed 302038).
+TEST(Raft, AnAckOfEntriesOverwrittenBeforeTheReadyIsNotSent) {
+  Net net(3);
+  Raft& f = net[1];
+  auto append = [](uint64_t term, const NodeId& from, std::vector<Entry> entries) {
+    return Message{.type = MsgType::kAppend,
+                   .from = from,
+                   .to = "n2",
+                   .term = term,
+                   .entries = std::move(entries)};
+  };
+  f.step(append(1, "n1", {{1, 1, EntryType::kNormal, "a"}, {1, 2, EntryType::kNormal, "b"}}));
+  f.step(append(2, "n3", {{2, 1, EntryType::kNormal, "c"}}));
+  Ready rd = f.ready();
+  ASSERT_EQ(rd.entries.size(), 1u);
+  EXPECT_EQ(rd.entries[0].term, 2u);
+  std::vector<std::pair<NodeId, uint64_t>> acks;
+  for (const Message& m : rd.messages) {
+    if (m.type == MsgType::kAppendResp && !m.reject) acks.emplace_back(m.to, m.index);
+  }
+  EXPECT_EQ(acks, (std::vector<std::pair<NodeId, uint64_t>>{{"n3", 1}}));
+}
+
 // ReadIndex: no read state until a quorum has answered a heartbeat sent
 // after the read arrived; then it names an index covering every write the
 // leader accepted.
