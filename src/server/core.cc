@@ -330,15 +330,19 @@ void Core::drive() {
     bool send_first =
         raft_->role() == Role::kLeader && (!rd.hard_state || (rd.hard_state->term == on_disk.term &&
                                                               rd.hard_state->vote == on_disk.vote));
-    if (send_first) {
-      send_messages(rd.messages);
-      out_.flush();
-    }
+    if (send_first) send_messages(rd.messages);
+    // Committed entries this server already holds durably (and that this
+    // Ready does not rewrite) are applied, and answered, before its fsync:
+    // under load a leader's Ready carries both new entries and commits, and
+    // the replies need not wait for the new entries' disk write.
+    size_t early = durable_prefix(rd);
+    apply_committed(std::span(rd.committed).first(early));
+    out_.flush();
     log_.save(rd.hard_state, rd.entries);
     if (!send_first) send_messages(rd.messages);
     for (const raft::ReadState& rs : rd.read_states) ready_reads_.emplace(rs.index, rs.context);
     serve_reads();
-    if (!rd.committed.empty()) apply_committed(rd.committed);
+    apply_committed(std::span(rd.committed).subspan(early));
     for (uint64_t ctx : rd.dropped_reads) {
       auto it = reads_.find(ctx);
       if (it == reads_.end()) continue;
@@ -394,7 +398,19 @@ void Core::stage_snapshot(const raft::Ready& rd) {
   opts_.log(fmt::format("installed snapshot at index {} term {}", in.index, in.term));
 }
 
-void Core::apply_committed(const std::vector<raft::Entry>& entries) {
+// How many of rd.committed are already in the durable log, unchanged by
+// rd.entries: applying those first keeps the KV store within the durable log,
+// as applying after the save does.
+size_t Core::durable_prefix(const raft::Ready& rd) const {
+  uint64_t durable = log_.last_index();
+  if (!rd.entries.empty()) durable = std::min(durable, rd.entries.front().index - 1);
+  if (rd.install_snapshot) return 0;
+  size_t n = 0;
+  while (n < rd.committed.size() && rd.committed[n].index <= durable) ++n;
+  return n;
+}
+
+void Core::apply_committed(std::span<const raft::Entry> entries) {
   // Reads waiting at an index inside this batch are served right when that
   // index is applied, so a client that pipelines write, read, write sees
   // its read between the two writes.

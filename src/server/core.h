@@ -87,8 +87,9 @@ class Outbox {
   virtual ~Outbox() = default;
   virtual void send(const raft::NodeId& to, PeerMessage m) = 0;
   virtual void reply(RequestId id, ClientReply r) = 0;
-  // Push everything sent so far onto the wire now: called before a leader
-  // fsyncs entries it has already sent, so the two overlap.
+  // Push everything sent so far onto the wire now: called before each
+  // fsync, so a leader's appends overlap its disk write, and replies and
+  // forwarded requests that do not depend on the write do not wait for it.
   virtual void flush() {}
 };
 
@@ -193,7 +194,8 @@ class Core {
 
   void send_messages(std::vector<raft::Message>& msgs);
   void stage_snapshot(const raft::Ready& rd);
-  void apply_committed(const std::vector<raft::Entry>& entries);
+  size_t durable_prefix(const raft::Ready& rd) const;
+  void apply_committed(std::span<const raft::Entry> entries);
   void apply_chunk(std::span<const raft::Entry> entries);
   void serve_reads();
   ClientReply read_now(const ClientRequest& r);
