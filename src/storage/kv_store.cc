@@ -38,7 +38,7 @@ std::string unseal(const std::string& key, std::string_view v) {
   return std::string(v.substr(4));
 }
 
-void check(const rocksdb::Status& s, const char* what) {
+void check_kv(const rocksdb::Status& s, const char* what) {
   if (!s.ok()) throw StorageError(fmt::format("kv store: {}: {}", what, s.ToString()));
 }
 
@@ -73,7 +73,7 @@ std::optional<std::string> read_membership(rocksdb::DB& db, const rocksdb::ReadO
   std::string v;
   rocksdb::Status s = db.Get(ro, kMembershipKey, &v);
   if (s.IsNotFound()) return std::nullopt;
-  check(s, "read membership");
+  check_kv(s, "read membership");
   if (v.size() < 4 || get_u32(v) != crc32c(std::string_view(v).substr(4))) {
     throw StorageError("kv store: membership checksum mismatch");
   }
@@ -84,9 +84,9 @@ std::optional<std::string> read_membership(rocksdb::DB& db, const rocksdb::ReadO
 // without one).
 void write_membership(rocksdb::WriteBatch& batch, const std::optional<std::string>& membership) {
   if (membership) {
-    check(batch.Put(kMembershipKey, seal_membership(*membership)), "batch put");
+    check_kv(batch.Put(kMembershipKey, seal_membership(*membership)), "batch put");
   } else {
-    check(batch.Delete(kMembershipKey), "batch delete");
+    check_kv(batch.Delete(kMembershipKey), "batch delete");
   }
 }
 
@@ -112,7 +112,7 @@ KvStore::KvStore(const std::string& dir) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
                                                       {"slot1", {}}};
   rocksdb::DB* raw = nullptr;
-  check(rocksdb::DB::Open(opts, dir, cfs, &handles_, &raw), "open");
+  check_kv(rocksdb::DB::Open(opts, dir, cfs, &handles_, &raw), "open");
   db_.reset(raw);
   try {
     sync_parent_dirs(dir);
@@ -124,7 +124,7 @@ KvStore::KvStore(const std::string& dir) {
       applied_term_ = r.term;
       live_ = r.slot;
     } else if (!s.IsNotFound()) {
-      check(s, "read applied index");
+      check_kv(s, "read applied index");
     }
     membership_ = read_membership(*db_, {});
   } catch (...) {
@@ -143,7 +143,7 @@ std::optional<std::string> KvStore::get(const std::string& key) {
   std::string v;
   rocksdb::Status s = db_->Get({}, slot_cf(live_), data_key(key), &v);
   if (s.IsNotFound()) return std::nullopt;
-  check(s, "get");
+  check_kv(s, "get");
   return unseal(key, v);
 }
 
@@ -153,7 +153,7 @@ void KvStore::write_applied(rocksdb::WriteBatch& batch, uint64_t index, uint64_t
   put_u64(a, term);
   a.push_back(static_cast<char>(slot));
   put_u32(a, crc32c(a));
-  check(batch.Put(kAppliedKey, a), "batch put");
+  check_kv(batch.Put(kAppliedKey, a), "batch put");
 }
 
 void KvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_term,
@@ -161,21 +161,21 @@ void KvStore::apply(const KvWrites& writes, uint64_t applied, uint64_t applied_t
   rocksdb::WriteBatch batch;
   for (const auto& [k, v] : writes) {
     if (v) {
-      check(batch.Put(slot_cf(live_), data_key(k), seal(k, *v)), "put");
+      check_kv(batch.Put(slot_cf(live_), data_key(k), seal(k, *v)), "put");
     } else {
-      check(batch.Delete(slot_cf(live_), data_key(k)), "delete");
+      check_kv(batch.Delete(slot_cf(live_), data_key(k)), "delete");
     }
   }
   write_applied(batch, applied, applied_term, live_);
   if (membership) write_membership(batch, membership);
-  check(db_->Write({}, &batch), "write");
+  check_kv(db_->Write({}, &batch), "write");
   applied_ = applied;
   applied_term_ = applied_term;
   if (membership) membership_ = membership;
 }
 
 void KvStore::sync() {
-  check(db_->SyncWAL(), "sync");
+  check_kv(db_->SyncWAL(), "sync");
 }
 
 // ---- snapshot reading ---------------------------------------------------------
@@ -190,7 +190,7 @@ class KvStore::Reader final : public SnapshotReader {
     rocksdb::Status s = db_->Get(ro, kAppliedKey, &v);
     AppliedRecord r;
     if (!s.IsNotFound()) {
-      check(s, "snapshot applied index");
+      check_kv(s, "snapshot applied index");
       r = decode_applied(v);
     }
     index_ = r.index;
@@ -223,7 +223,7 @@ class KvStore::Reader final : public SnapshotReader {
       bytes += size;
       out.emplace_back(std::move(key), std::move(value));
     }
-    check(it_->status(), "snapshot scan");
+    check_kv(it_->status(), "snapshot scan");
     if (!it_->Valid() || !it_->key().starts_with(kDataBegin)) done_ = true;
     return out;
   }
@@ -253,27 +253,28 @@ class KvStore::Writer final : public SnapshotWriter {
         generation_(++store.writer_generation_) {
     slot_ = 1 - store_.live_;
     // Whatever an abandoned install left in the spare slot goes first.
-    check(store_.db_->DeleteRange({}, store_.slot_cf(slot_), kDataBegin, kDataEnd), "clear slot");
+    check_kv(store_.db_->DeleteRange({}, store_.slot_cf(slot_), kDataBegin, kDataEnd),
+             "clear slot");
   }
   void add(const KvPairs& pairs) override {
     current();
     rocksdb::WriteBatch batch;
     for (const auto& [k, v] : pairs) {
-      check(batch.Put(store_.slot_cf(slot_), data_key(k), seal(k, v)), "put");
+      check_kv(batch.Put(store_.slot_cf(slot_), data_key(k), seal(k, v)), "put");
     }
-    check(store_.db_->Write({}, &batch), "snapshot chunk");
+    check_kv(store_.db_->Write({}, &batch), "snapshot chunk");
   }
   void commit() override {
     current();
     // Everything added must be durable before the applied record points
     // at it; then the flip itself is one synced write.
-    check(store_.db_->SyncWAL(), "snapshot sync");
+    check_kv(store_.db_->SyncWAL(), "snapshot sync");
     rocksdb::WriteBatch batch;
     store_.write_applied(batch, index_, term_, slot_);
     write_membership(batch, membership_);
     rocksdb::WriteOptions wo;
     wo.sync = true;
-    check(store_.db_->Write(wo, &batch), "snapshot commit");
+    check_kv(store_.db_->Write(wo, &batch), "snapshot commit");
     int old = store_.live_;
     store_.live_ = slot_;
     store_.applied_ = index_;
@@ -281,7 +282,7 @@ class KvStore::Writer final : public SnapshotWriter {
     store_.membership_ = membership_;
     // The old map is garbage now; a crash before this is durable only
     // delays its removal to the next install.
-    check(store_.db_->DeleteRange({}, store_.slot_cf(old), kDataBegin, kDataEnd), "clear old");
+    check_kv(store_.db_->DeleteRange({}, store_.slot_cf(old), kDataBegin, kDataEnd), "clear old");
     generation_ = 0;
   }
 

@@ -26,11 +26,11 @@ double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+}  // namespace
+
 void check(bool ok, const char* what) {
   if (!ok) throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
 }
-
-}  // namespace
 
 std::string RunResult::stderr_text() const {
   return read_file(stderr_path);

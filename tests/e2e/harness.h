@@ -34,6 +34,9 @@ std::vector<std::string> non_json_lines(const std::string& out);
 
 std::string read_file(const std::string& path);
 
+// Throws, with errno's text, unless ok (for system calls in test set-up).
+void check(bool ok, const char* what);
+
 // A fresh directory removed at destruction.
 class ScratchDir {
  public:

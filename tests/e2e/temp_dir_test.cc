@@ -35,10 +35,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-void check(bool ok, const char* what) {
-  if (!ok) throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
-}
-
 // A raftkv process without --data-dir whose stdin stays open until close()
 // or kill(), so that it keeps running while the test looks at the disk.
 class LiveNode {

@@ -187,8 +187,9 @@ TEST_F(StateMachineTest, AppliedIndexAdvancesAndSurvivesReopen) {
 
 // ---- the Redis adapter's commands (raw byte keys) ----------------------------
 
-Command set(std::string k, std::string v, Command::Condition cond = Command::Condition::kNone,
-            std::string from = "", bool get = false) {
+Command set_command(std::string k, std::string v,
+                    Command::Condition cond = Command::Condition::kNone, std::string from = "",
+                    bool get = false) {
   Command c;
   c.op = Op::kSet;
   c.key = std::move(k);
@@ -204,7 +205,7 @@ Command on_keys(Op op, std::vector<std::string> keys) {
   c.keys = std::move(keys);
   return c;
 }
-Command incr(std::string k, int64_t delta) {
+Command incr_command(std::string k, int64_t delta) {
   Command c;
   c.op = Op::kIncrBy;
   c.key = std::move(k);
@@ -214,36 +215,36 @@ Command incr(std::string k, int64_t delta) {
 using Cond = Command::Condition;
 
 TEST_F(StateMachineTest, SetConditionsDecideWhetherItWrites) {
-  EXPECT_EQ(apply1(set("k", "1", Cond::kIfPresent)).number, 0);  // XX on absent
+  EXPECT_EQ(apply1(set_command("k", "1", Cond::kIfPresent)).number, 0);  // XX on absent
   EXPECT_EQ(sm_.read("k"), std::nullopt);
-  EXPECT_EQ(apply1(set("k", "1", Cond::kIfEqual, "")).number, 0);  // IFEQ never creates
+  EXPECT_EQ(apply1(set_command("k", "1", Cond::kIfEqual, "")).number, 0);  // IFEQ never creates
   EXPECT_EQ(sm_.read("k"), std::nullopt);
-  EXPECT_EQ(apply1(set("k", "1", Cond::kIfAbsent)).number, 1);  // NX on absent
-  EXPECT_EQ(apply1(set("k", "2", Cond::kIfAbsent)).number, 0);  // NX on present
+  EXPECT_EQ(apply1(set_command("k", "1", Cond::kIfAbsent)).number, 1);  // NX on absent
+  EXPECT_EQ(apply1(set_command("k", "2", Cond::kIfAbsent)).number, 0);  // NX on present
   EXPECT_EQ(sm_.read("k"), "1");
-  EXPECT_EQ(apply1(set("k", "3", Cond::kIfEqual, "2")).number, 0);
-  EXPECT_EQ(apply1(set("k", "3", Cond::kIfEqual, "1")).number, 1);
-  EXPECT_EQ(apply1(set("k", "4", Cond::kIfPresent)).number, 1);
+  EXPECT_EQ(apply1(set_command("k", "3", Cond::kIfEqual, "2")).number, 0);
+  EXPECT_EQ(apply1(set_command("k", "3", Cond::kIfEqual, "1")).number, 1);
+  EXPECT_EQ(apply1(set_command("k", "4", Cond::kIfPresent)).number, 1);
   EXPECT_EQ(sm_.read("k"), "4");
 }
 
 TEST_F(StateMachineTest, SetGetReturnsTheOldValueOrNothing) {
-  Result first = apply1(set("g", "a", Cond::kNone, "", true));
+  Result first = apply1(set_command("g", "a", Cond::kNone, "", true));
   EXPECT_EQ(first.code, Code::kOk);
   EXPECT_EQ(first.current, std::nullopt);
-  Result failed = apply1(set("g", "b", Cond::kIfAbsent, "", true));
+  Result failed = apply1(set_command("g", "b", Cond::kIfAbsent, "", true));
   EXPECT_EQ(failed.number, 0);
   EXPECT_EQ(failed.current, "a");  // the old value even when nothing was written
-  EXPECT_EQ(apply1(set("g", "", Cond::kNone, "", true)).current, "a");
-  EXPECT_EQ(apply1(set("g", "c", Cond::kNone, "", true)).current, "");  // empty is a value
+  EXPECT_EQ(apply1(set_command("g", "", Cond::kNone, "", true)).current, "a");
+  EXPECT_EQ(apply1(set_command("g", "c", Cond::kNone, "", true)).current, "");  // empty is a value
 }
 
 TEST_F(StateMachineTest, DeleteCountsAndRemovesDurably) {
-  apply({set("a", "1"), set("b", "2")});
+  apply({set_command("a", "1"), set_command("b", "2")});
   EXPECT_EQ(apply1(on_keys(Op::kDelete, {"a", "zz", "a", "b"})).number, 2);
   EXPECT_EQ(sm_.read("a"), std::nullopt);
   EXPECT_EQ(apply1(on_keys(Op::kExists, {"a", "b"})).number, 0);
-  apply1(set("a", "back"));
+  apply1(set_command("a", "back"));
   EXPECT_EQ(apply1(on_keys(Op::kExists, {"a", "a", "b"})).number, 2);  // named twice: twice
   store_->sync();
   store_.reset();
@@ -253,8 +254,9 @@ TEST_F(StateMachineTest, DeleteCountsAndRemovesDurably) {
 }
 
 TEST_F(StateMachineTest, DeleteAndSetInOneBatchSeeEachOther) {
-  std::vector<Result> r = apply({set("k", "1"), on_keys(Op::kDelete, {"k"}),
-                                 set("k", "2", Cond::kIfAbsent), on_keys(Op::kDelete, {"k"})});
+  std::vector<Result> r =
+      apply({set_command("k", "1"), on_keys(Op::kDelete, {"k"}),
+             set_command("k", "2", Cond::kIfAbsent), on_keys(Op::kDelete, {"k"})});
   EXPECT_EQ(r[1].number, 1);
   EXPECT_EQ(r[2].number, 1);
   EXPECT_EQ(r[3].number, 1);
@@ -262,18 +264,18 @@ TEST_F(StateMachineTest, DeleteAndSetInOneBatchSeeEachOther) {
 }
 
 TEST_F(StateMachineTest, IncrByFollowsRedisIntegerRules) {
-  EXPECT_EQ(apply1(incr("n", 5)).number, 5);  // absent counts as 0
-  EXPECT_EQ(apply1(incr("n", -7)).number, -2);
+  EXPECT_EQ(apply1(incr_command("n", 5)).number, 5);  // absent counts as 0
+  EXPECT_EQ(apply1(incr_command("n", -7)).number, -2);
   EXPECT_EQ(sm_.read("n"), "-2");
   for (std::string bad : {"x", "", " 1", "+1", "01", "-0", "1.5", "99999999999999999999"}) {
-    apply1(set("b", bad));
-    Result r = apply1(incr("b", 1));
+    apply1(set_command("b", bad));
+    Result r = apply1(incr_command("b", 1));
     EXPECT_EQ(r.code, Code::kNotAnInteger) << bad;
     EXPECT_EQ(sm_.read("b"), bad);  // untouched
   }
-  apply1(set("max", "9223372036854775807"));
-  EXPECT_EQ(apply1(incr("max", 1)).code, Code::kNotAnInteger);
-  EXPECT_EQ(apply1(incr("max", -1)).number, 9223372036854775806);
+  apply1(set_command("max", "9223372036854775807"));
+  EXPECT_EQ(apply1(incr_command("max", 1)).code, Code::kNotAnInteger);
+  EXPECT_EQ(apply1(incr_command("max", -1)).number, 9223372036854775806);
 }
 
 }  // namespace

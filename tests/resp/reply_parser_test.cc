@@ -121,7 +121,7 @@ TEST(ReplyParser, RepliesBeforeAnErrorStillComeOut) {
   EXPECT_FALSE(p.next().has_value());
 }
 
-struct BadInput {
+struct BadReply {
   const char* bytes;
   const char* error;
 };
@@ -132,7 +132,7 @@ TEST(ReplyParser, ProtocolErrors) {
   limits.max_array_len = 10;
   limits.max_inline_len = 20;
   limits.max_depth = 3;
-  for (BadInput b : std::initializer_list<BadInput>{
+  for (BadReply b : std::initializer_list<BadReply>{
            {":12x\r\n", "protocol error: invalid integer"},
            {":\r\n", "protocol error: invalid integer"},
            {"$-2\r\n", "protocol error: invalid bulk length"},

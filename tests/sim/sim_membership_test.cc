@@ -9,16 +9,10 @@
 #include <sstream>
 
 #include "sim/sim.h"
+#include "sim_test_helpers.h"
 
 namespace raftkv::sim {
 namespace {
-
-std::string describe(const Result& r) {
-  std::ostringstream s;
-  s << r.invariant << ": " << r.detail << "\n  replay: " << r.replay << "\n  trace tail:\n";
-  for (const std::string& line : r.trace_tail) s << "    " << line << "\n";
-  return s.str();
-}
 
 Options membership_seed(uint64_t seed, Scenario scenario) {
   Options o;
@@ -121,12 +115,6 @@ Options quiet_membership(int nodes, uint64_t seed) {
 }
 
 // Runs until some node leads and has committed an entry of its term.
-int settle(Simulation& s) {
-  int l = s.run_until_settled_leader(20 * s.options().election_tick);
-  EXPECT_GE(l, 0) << "no leader";
-  return l;
-}
-
 // Runs until the leader's configuration has no change in flight.
 bool settle_config(Simulation& s) {
   return s.run_until(

@@ -11,15 +11,10 @@
 #include <sstream>
 #include <tuple>
 
+#include "sim_test_helpers.h"
+
 namespace raftkv::sim {
 namespace {
-
-std::string describe(const Result& r) {
-  std::ostringstream s;
-  s << r.invariant << ": " << r.detail << "\n  replay: " << r.replay << "\n  trace tail:\n";
-  for (const std::string& line : r.trace_tail) s << "    " << line << "\n";
-  return s.str();
-}
 
 // ---- seed sweeps ------------------------------------------------------------
 
@@ -162,12 +157,6 @@ Options quiet_cluster(int nodes, uint64_t seed) {
 }
 
 // Runs until some node leads and has committed an entry of its term.
-int settle(Simulation& s) {
-  int l = s.run_until_settled_leader(20 * s.options().election_tick);
-  EXPECT_GE(l, 0) << "no leader";
-  return l;
-}
-
 // PreVote + CheckQuorum: a node cut off for a long time does not raise its
 // term, and when it comes back the healthy leader keeps its term. With
 // client traffic the returning node's log is behind, so its pre-votes fail

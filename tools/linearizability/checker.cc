@@ -34,11 +34,7 @@ using Clock = std::chrono::steady_clock;
 using detail::kNoEvent;
 using detail::Op;
 
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// Identity of a key or value. dump() keeps 3 and "3" apart; integral floats are
+// Identity of a key or value. dump_json() keeps 3 and "3" apart; integral floats are
 // folded into integers because JSON has a single number type (1 == 1.0).
 std::string canonical(const nlohmann::json& j) {
   if (j.is_number_float()) {
@@ -46,7 +42,7 @@ std::string canonical(const nlohmann::json& j) {
     if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9e18)
       return std::to_string(static_cast<int64_t>(d));
   }
-  return dump(j);
+  return dump_json(j);
 }
 
 // One key's operations, ready for the search.
@@ -61,7 +57,7 @@ struct KeyOps {
 
   int32_t intern(const nlohmann::json& v) {
     auto [it, fresh] = ids.emplace(canonical(v), static_cast<int32_t>(names.size()));
-    if (fresh) names.push_back(dump(v));
+    if (fresh) names.push_back(dump_json(v));
     return it->second;
   }
 };
@@ -162,12 +158,12 @@ std::string describe(const std::vector<Event>& h, const Op& op) {
   s += std::to_string(inv.process);
   s += ' ';
   s += to_string(inv.f);
-  if (inv.f != Fn::kRead) s.append(" ").append(dump(inv.value));
+  if (inv.f != Fn::kRead) s.append(" ").append(dump_json(inv.value));
   s.append(" [").append(std::to_string(inv.time)).append(", ");
   s += op.ok ? std::to_string(h[op.complete].time) : "inf";
   s += "] -> ";
   if (!op.ok) return s + (op.complete == kNoEvent ? "no completion" : "info");
-  return s + (inv.f == Fn::kRead ? dump(h[op.complete].value) : "ok");
+  return s + (inv.f == Fn::kRead ? dump_json(h[op.complete].value) : "ok");
 }
 
 // "t=1.234-1.240 s", relative to the first event of the history; sub-
@@ -296,7 +292,7 @@ void explain(const std::vector<Event>& h, const KeyOps& k, const detail::SearchR
 
   std::string state = r.state == detail::kAbsent ? "absent" : k.names[r.state];
   std::string& s = report->explanation;
-  s = "key " + dump(k.key) + ": cannot linearize " + describe(h, b) + "\n";
+  s = "key " + dump_json(k.key) + ": cannot linearize " + describe(h, b) + "\n";
   s += "  after the longest linearizable prefix found (" + std::to_string(r.prefix.size()) +
        " ops), the register is " + state;
   if (setter >= 0) s += ", set by " + describe(h, k.ops[setter]);
@@ -322,20 +318,20 @@ KeyReport check_key(const std::vector<Event>& h, const KeyOps& k, Clock::time_po
   report.key = k.key;
   report.ops = k.counted;
   if (!k.malformed.empty()) {
-    report.explanation = "key " + dump(k.key) + ": malformed history: " + k.malformed;
+    report.explanation = "key " + dump_json(k.key) + ": malformed history: " + k.malformed;
     return report;
   }
   detail::SearchResult r;
   try {
     r = detail::search(k.ops, k.optional, deadline);
   } catch (const std::bad_alloc&) {
-    report.explanation = "key " + dump(k.key) + ": out of memory during the search";
+    report.explanation = "key " + dump_json(k.key) + ": out of memory during the search";
     return report;
   }
   report.verdict = r.verdict;
   if (r.verdict == Verdict::kInvalid) explain(h, k, r, &report);
   if (r.verdict == Verdict::kUnknown)
-    report.explanation = "key " + dump(k.key) + ": time budget exhausted after " +
+    report.explanation = "key " + dump_json(k.key) + ": time budget exhausted after " +
                          std::to_string(r.steps) + " search steps";
   return report;
 }

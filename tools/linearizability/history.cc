@@ -9,6 +9,11 @@
 
 namespace lin {
 
+// Values may hold arbitrary bytes from a buggy node; never throw while writing.
+std::string dump_json(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 const char* to_string(Fn f) {
   switch (f) {
     case Fn::kRead:
@@ -37,11 +42,6 @@ const char* to_string(EventType t) {
 
 namespace {
 
-// Values may hold arbitrary bytes from a buggy node; never throw while writing.
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 std::optional<Fn> parse_fn(const std::string& s) {
   if (s == "read") return Fn::kRead;
   if (s == "write") return Fn::kWrite;
@@ -65,24 +65,24 @@ std::string parse_event(const std::string& line, Event* e) {
 
   auto p = j.find("process");
   if (p == j.end()) return "missing \"process\"";
-  if (!p->is_number_integer()) return "\"process\" must be an integer, got " + dump(*p);
+  if (!p->is_number_integer()) return "\"process\" must be an integer, got " + dump_json(*p);
   e->process = p->get<int64_t>();
 
   auto t = j.find("type");
   if (t == j.end()) return "missing \"type\"";
   auto type = t->is_string() ? parse_type(t->get<std::string>()) : std::nullopt;
-  if (!type) return "\"type\" must be invoke, ok, fail or info, got " + dump(*t);
+  if (!type) return "\"type\" must be invoke, ok, fail or info, got " + dump_json(*t);
   e->type = *type;
 
   auto f = j.find("f");
   if (f == j.end()) return "missing \"f\"";
   auto fn = f->is_string() ? parse_fn(f->get<std::string>()) : std::nullopt;
-  if (!fn) return "\"f\" must be read, write or cas, got " + dump(*f);
+  if (!fn) return "\"f\" must be read, write or cas, got " + dump_json(*f);
   e->f = *fn;
 
   auto k = j.find("key");
   e->key = k == j.end() ? nlohmann::json() : *k;
-  if (e->key.is_structured()) return "\"key\" must be a JSON scalar, got " + dump(e->key);
+  if (e->key.is_structured()) return "\"key\" must be a JSON scalar, got " + dump_json(e->key);
 
   auto v = j.find("value");
   e->value = v == j.end() ? nlohmann::json() : *v;
@@ -91,13 +91,14 @@ std::string parse_event(const std::string& line, Event* e) {
   bool invoke = e->type == EventType::kInvoke;
   if (invoke && e->f == Fn::kWrite && v == j.end()) return "write invoke without \"value\"";
   if (invoke && e->f == Fn::kCas && !(e->value.is_array() && e->value.size() == 2))
-    return "cas \"value\" must be [from, to], got " + dump(e->value);
+    return "cas \"value\" must be [from, to], got " + dump_json(e->value);
   if (e->f == Fn::kRead && e->type == EventType::kOk && v == j.end())
     return "ok read without \"value\" (use null for an absent key)";
 
   auto tm = j.find("time");
   if (tm == j.end()) return "missing \"time\"";
-  if (!tm->is_number_integer()) return "\"time\" must be integer nanoseconds, got " + dump(*tm);
+  if (!tm->is_number_integer())
+    return "\"time\" must be integer nanoseconds, got " + dump_json(*tm);
   e->time = tm->get<int64_t>();
   return "";
 }
@@ -106,8 +107,8 @@ std::string parse_event(const std::string& line, Event* e) {
 
 std::string to_jsonl(const Event& e) {
   std::string s = "{\"process\":" + std::to_string(e.process) + ",\"type\":\"" + to_string(e.type) +
-                  "\",\"f\":\"" + to_string(e.f) + "\",\"key\":" + dump(e.key) +
-                  ",\"value\":" + dump(e.value) + ",\"time\":" + std::to_string(e.time) + "}";
+                  "\",\"f\":\"" + to_string(e.f) + "\",\"key\":" + dump_json(e.key) +
+                  ",\"value\":" + dump_json(e.value) + ",\"time\":" + std::to_string(e.time) + "}";
   return s;
 }
 

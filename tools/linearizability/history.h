@@ -28,6 +28,10 @@ struct Event {
   int64_t time = 0;  // nanoseconds
 };
 
+// Compact JSON text of any value; invalid UTF-8 in strings is replaced,
+// never thrown on (keys and values come from the system under test).
+std::string dump_json(const nlohmann::json& j);
+
 const char* to_string(Fn f);
 const char* to_string(EventType t);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "clock.h"
+#include "random_pick.h"
 
 namespace runner {
 namespace {
@@ -12,11 +13,6 @@ namespace {
 constexpr int64_t kRetryGap = 200 * kMs;  // between refused admin attempts
 constexpr int64_t kHintGap = 20 * kMs;    // before asking the leader we were pointed at
 constexpr int64_t kViewDeadline = 5 * kSec;
-
-template <class T>
-const T& pick(const std::vector<T>& v, std::mt19937_64& rng) {
-  return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
-}
 
 // Refusals that mean "ask someone else": the node does not lead (or no
 // longer belongs to the cluster).

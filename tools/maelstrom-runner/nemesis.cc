@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "member_nemesis.h"
+#include "random_pick.h"
 
 namespace runner {
 namespace {
@@ -14,11 +15,6 @@ namespace {
 std::vector<std::string> shuffled(std::vector<std::string> v, std::mt19937_64& rng) {
   std::shuffle(v.begin(), v.end(), rng);
   return v;
-}
-
-template <class T>
-const T& pick(const std::vector<T>& v, std::mt19937_64& rng) {
-  return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
 }
 
 size_t majority(size_t n) {
