@@ -335,12 +335,15 @@ void Core::drive() {
     // Ready does not rewrite) are applied, and answered, before its fsync:
     // under load a leader's Ready carries both new entries and commits, and
     // the replies need not wait for the new entries' disk write.
+    // (Read states first: a read is served right when its index is applied,
+    // before later entries of the same batch.)
+    for (const raft::ReadState& rs : rd.read_states) ready_reads_.emplace(rs.index, rs.context);
     size_t early = durable_prefix(rd);
     apply_committed(std::span(rd.committed).first(early));
+    serve_reads();
     out_.flush();
     log_.save(rd.hard_state, rd.entries);
     if (!send_first) send_messages(rd.messages);
-    for (const raft::ReadState& rs : rd.read_states) ready_reads_.emplace(rs.index, rs.context);
     serve_reads();
     apply_committed(std::span(rd.committed).subspan(early));
     for (uint64_t ctx : rd.dropped_reads) {
