@@ -426,11 +426,11 @@ void Raft::handle_append(const Message& m) {
                .conflict_term = log_.term_at(hint).value_or(0)});
 }
 
-// An ack still waiting in msgs_ for the Ready may name entries a newer
-// leader's append has just overwritten: the Ready persists only the new ones,
-// so that ack would claim entries this server will never hold (simulation
-// seed 302038: two appends of terms 5 and 6 stepped before one Ready). It is
-// dropped, as the network might have dropped it.
+// An ack still waiting in msgs_ for the Ready may name entries that a newer
+// leader's append (or a snapshot) has just replaced: the Ready persists only
+// the new state, so that ack would claim entries this server will never hold
+// (simulation seed 302038: two appends of terms 5 and 6 stepped before one
+// Ready). It is dropped, as the network might have dropped it.
 void Raft::drop_unsent_acks_from(uint64_t index) {
   std::erase_if(msgs_, [index](const Message& m) {
     return m.type == MsgType::kAppendResp && !m.reject && m.index >= index;
@@ -716,9 +716,7 @@ void Raft::restore(uint64_t index, uint64_t term, Membership config) {
   on_config_change();
   commit_ = applied_ = index;
   // Acknowledgements of entries the reset just discarded must not leave.
-  std::erase_if(msgs_, [&](const Message& m) {
-    return m.type == MsgType::kAppendResp && !m.reject && m.index > index;
-  });
+  drop_unsent_acks_from(index + 1);
   persisted_hs_ = hard_state();
   if (!leader_.empty()) send(Message{.type = MsgType::kAppendResp, .to = leader_, .index = index});
 }

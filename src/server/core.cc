@@ -344,7 +344,6 @@ void Core::drive() {
     out_.flush();
     log_.save(rd.hard_state, rd.entries);
     if (!send_first) send_messages(rd.messages);
-    serve_reads();
     apply_committed(std::span(rd.committed).subspan(early));
     for (uint64_t ctx : rd.dropped_reads) {
       auto it = reads_.find(ctx);
@@ -405,9 +404,9 @@ void Core::stage_snapshot(const raft::Ready& rd) {
 // rd.entries: applying those first keeps the KV store within the durable log,
 // as applying after the save does.
 size_t Core::durable_prefix(const raft::Ready& rd) const {
+  if (rd.install_snapshot) return 0;
   uint64_t durable = log_.last_index();
   if (!rd.entries.empty()) durable = std::min(durable, rd.entries.front().index - 1);
-  if (rd.install_snapshot) return 0;
   size_t n = 0;
   while (n < rd.committed.size() && rd.committed[n].index <= durable) ++n;
   return n;
