@@ -1,8 +1,7 @@
 #include "kv/command.h"
 
-#include <charconv>
-
 #include "kv/netstring.h"
+#include "resp/number.h"
 
 namespace raftkv::kv {
 
@@ -52,16 +51,6 @@ std::string encode(const Command& c) {
   return out;
 }
 
-std::optional<int64_t> parse_int64(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  std::string_view digits = s[0] == '-' ? s.substr(1) : s;
-  if (digits.empty() || (digits[0] == '0' && s.size() > 1)) return std::nullopt;
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 namespace {
 
 bool decode_fields(std::string_view data, Command& c) {
@@ -93,7 +82,7 @@ bool decode_fields(std::string_view data, Command& c) {
           pos != data.size()) {
         return false;
       }
-      std::optional<int64_t> d = parse_int64(delta);
+      std::optional<int64_t> d = resp::parse_int64_strict(delta);
       if (!d) return false;
       c.delta = *d;
       return true;

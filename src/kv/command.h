@@ -41,8 +41,4 @@ std::string encode(const Command& c);
 // nullopt when the bytes are not a command this version understands.
 std::optional<Command> decode(std::string_view data);
 
-// Redis's integer rule for INCR: an optional '-', then digits without
-// leading zeros, within int64. nullopt otherwise.
-std::optional<int64_t> parse_int64(std::string_view s);
-
 }  // namespace raftkv::kv

@@ -2,6 +2,8 @@
 
 #include <unordered_map>
 
+#include "resp/number.h"
+
 namespace raftkv::kv {
 
 // The map as the commands of one batch see it: later commands must see
@@ -63,7 +65,7 @@ Result execute_incr(const Command& c, const std::optional<std::string>& cur,
                     StateMachine::View& view) {
   int64_t base = 0;
   if (cur) {
-    std::optional<int64_t> v = parse_int64(*cur);
+    std::optional<int64_t> v = resp::parse_int64_strict(*cur);
     if (!v) return {Code::kNotAnInteger, {}};
     base = *v;
   }
