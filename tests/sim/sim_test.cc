@@ -20,18 +20,13 @@ namespace {
 
 class Sweep : public ::testing::TestWithParam<std::tuple<Scenario, int>> {};
 
-// 40 x 6 scenarios x 2 sizes = 480 seeds. The sanitizer pass runs fewer
-// (RAFTKV_SIM_SEEDS_PER_CASE) since it is ~10x slower and the Release pass
-// already covers them all.
-int seeds_per_case() {
-  const char* env = std::getenv("RAFTKV_SIM_SEEDS_PER_CASE");
-  return env ? std::max(1, std::atoi(env)) : 40;
-}
+// 40 x 6 scenarios x 2 sizes = 480 seeds (fewer under the sanitizers:
+// seeds_per_case).
 
 TEST_P(Sweep, NoViolations) {
   auto [scenario, nodes] = GetParam();
   int failures = 0;
-  for (int k = 0; k < seeds_per_case(); ++k) {
+  for (int k = 0; k < seeds_per_case(40); ++k) {
     Options o;
     o.scenario = scenario;
     o.nodes = nodes;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -17,6 +19,14 @@ inline std::string describe(const Result& r) {
   s << r.invariant << ": " << r.detail << "\n  replay: " << r.replay << "\n  trace tail:\n";
   for (const std::string& line : r.trace_tail) s << "    " << line << "\n";
   return s.str();
+}
+
+// How many seeds a sweep case runs: `full`, or fewer when
+// RAFTKV_SIM_SEEDS_PER_CASE says so. The sanitizer pass sets it: there a
+// seed costs ~10x more, and the Release pass already runs every seed.
+inline int seeds_per_case(int full) {
+  const char* env = std::getenv("RAFTKV_SIM_SEEDS_PER_CASE");
+  return env ? std::clamp(std::atoi(env), 1, full) : full;
 }
 
 // Runs until one leader is settled; returns its index (-1, and a test
