@@ -260,21 +260,24 @@ void Core::tick(Millis now) {
   finish_transfers();
 }
 
+// A forwarded request that will get no answer from its leader.
+void Core::give_up_forward(const PendingForward& f, std::string_view why) {
+  if (f.mutating) {
+    // The leader may have proposed it: the outcome is unknown.
+    out_.reply(f.request,
+               error_reply(ReplyCode::kIndefinite, fmt::format("{}: outcome unknown", why)));
+  } else {
+    out_.reply(f.request, error_reply(ReplyCode::kUnavailable, std::string(why)));
+  }
+}
+
 void Core::expire(Millis now) {
   for (auto it = forwards_.begin(); it != forwards_.end();) {
     if (it->second.deadline > now) {
       ++it;
       continue;
     }
-    if (it->second.mutating) {
-      // The leader may have proposed it: the outcome is unknown.
-      out_.reply(it->second.request,
-                 error_reply(ReplyCode::kIndefinite,
-                             "forwarded to the leader, no answer: outcome unknown"));
-    } else {
-      out_.reply(it->second.request,
-                 error_reply(ReplyCode::kUnavailable, "read forwarded to the leader timed out"));
-    }
+    give_up_forward(it->second, "forwarded to the leader, no answer in time");
     it = forwards_.erase(it);
   }
   // Normally a proposal ends when its index is applied, whoever leads. One
@@ -358,6 +361,27 @@ void Core::drive() {
   }
   note_config_change();
   finish_transfers();
+  abandon_forwards_to_former_leaders();
+}
+
+// A request forwarded to a leader that this server now knows was replaced
+// (a newer term has another leader, maybe this server) is answered now
+// rather than at its deadline: a crashed or cut-off leader never answers,
+// and the client should not wait seconds to learn that. The old leader
+// may still have committed it, so a write's answer is indefinite; a late
+// reply from that leader finds nothing to answer and is dropped.
+void Core::abandon_forwards_to_former_leaders() {
+  const raft::NodeId& leader = raft_->leader();
+  if (leader.empty()) return;  // an election is running: the old leader may yet answer
+  for (auto it = forwards_.begin(); it != forwards_.end();) {
+    if (it->second.leader == leader) {
+      ++it;
+      continue;
+    }
+    give_up_forward(it->second, fmt::format("forwarded to {}, which is no longer the leader",
+                                            it->second.leader));
+    it = forwards_.erase(it);
+  }
 }
 
 void Core::send_messages(std::vector<raft::Message>& msgs) {

@@ -20,6 +20,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kv/state_machine.h"
@@ -206,6 +207,8 @@ class Core {
   void on_snapshot_ack(const raft::Message& m);
 
   void expire(Millis now);
+  void give_up_forward(const PendingForward& f, std::string_view why);
+  void abandon_forwards_to_former_leaders();
   void finish_transfers();
   void note_config_change();
 

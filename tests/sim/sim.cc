@@ -408,8 +408,10 @@ struct Simulation::Impl {
   // membership changes, and a one-off change right after one committed.
   static constexpr int kMembershipTrack = 2;
   static constexpr int kMembershipFollowUp = 3;
-  // Node::requests' client for membership requests (-1: Simulation::write_at).
+  // Node::requests' client for membership requests (-1: Simulation::write_via).
   static constexpr int kAdminClient = -2;
+  // Replies to requests made by hand, by (node index, request id).
+  std::map<std::pair<int, server::RequestId>, server::ClientReply> hand_replies;
 
   const Options given;  // as asked for; replay_command(given) replays the run
   Options o;            // in effect: `given` plus settings derived from the seed
@@ -705,7 +707,10 @@ struct Simulation::Impl {
     auto [client, req] = it->second;
     n.requests.erase(it);
     if (client == kAdminClient) return admin_reply(n, r);
-    if (client < 0) return;  // a request made by hand (Simulation::write_at)
+    if (client < 0) {  // a request made by hand (Simulation::write_via): kept for reply_to
+      hand_replies[{n.idx, id}] = std::move(r);
+      return;
+    }
     Reply rep;
     switch (r.code) {
       case server::ReplyCode::kOk:
@@ -2058,8 +2063,13 @@ void Simulation::wipe(int i) {
 }
 
 bool Simulation::write_at(int i, int key, int64_t value) {
+  if (!up(i) || raft(i).role() != Role::kLeader) return false;
+  return write_via(i, key, value).has_value();
+}
+
+std::optional<server::RequestId> Simulation::write_via(int i, int key, int64_t value) {
   auto& n = impl_->nodes[i];
-  if (!n.up || n.raft().role() != Role::kLeader) return false;
+  if (!n.up) return std::nullopt;
   server::RequestId rid = ++n.next_request;
   n.requests[rid] = {-1, 0};
   ClientOp op;
@@ -2068,7 +2078,13 @@ bool Simulation::write_at(int i, int key, int64_t value) {
   op.a = value;
   impl_->call(n, [&] { n.core->client_request(rid, Impl::to_request(op), impl_->ms()); });
   impl_->request_drive(n);
-  return true;
+  return rid;
+}
+
+std::optional<server::ClientReply> Simulation::reply_to(int i, server::RequestId id) const {
+  auto it = impl_->hand_replies.find({i, id});
+  if (it == impl_->hand_replies.end()) return std::nullopt;
+  return it->second;
 }
 
 bool Simulation::check_linearizability() {

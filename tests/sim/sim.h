@@ -225,9 +225,14 @@ class Simulation {
   bool admin_at(int i, const server::AdminRequest& request);
   // Crash i, wipe its stores and restart it as a fresh joining server.
   void wipe(int i);
-  // A write at node i as if a client had sent it there (its reply is
-  // dropped); false if i is not up and leading.
+  // A write at node i as if a client had sent it there; false if i is not
+  // up and leading.
   bool write_at(int i, int key, int64_t value);
+  // The same at any live node (a follower forwards it to its leader): the
+  // request's id, or nullopt if i is down. reply_to(i, id) holds the answer
+  // once i gave one.
+  std::optional<server::RequestId> write_via(int i, int key, int64_t value);
+  std::optional<server::ClientReply> reply_to(int i, server::RequestId id) const;
 
   // Final checks, normally done by run_all(). Return ok().
   bool check_linearizability();

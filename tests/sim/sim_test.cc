@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -271,6 +272,41 @@ TEST(CheckQuorum, IsolatedLeaderStepsDown) {
       s.run_until(s.now() + s.ticks_to_ns(3 * e));
       EXPECT_NE(s.leader(), l);
       EXPECT_EQ(s.raft(l).leader(), s.raft(s.leader()).id());
+      ASSERT_TRUE(s.ok()) << s.invariant() << ": " << s.detail();
+    }
+  }
+}
+
+// A write forwarded to a leader that crashes before the forward arrives is
+// answered, as outcome unknown, as soon as the forwarding server knows the
+// next leader: not at the forward deadline (2 s here), seconds later.
+TEST(Forwarding, AWriteForwardedToACrashedLeaderIsAnsweredOnceTheNextIsKnown) {
+  for (int nodes : {3, 5}) {
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+      Simulation s(quiet_cluster(nodes, seed));
+      int l = settle(s);
+      ASSERT_GE(l, 0);
+      const raft::NodeId old = s.raft(l).id();
+      int f = (l + 1) % nodes;
+      ASSERT_TRUE(s.run_until([&] { return s.raft(f).leader() == old; },
+                              s.now() + s.ticks_to_ns(s.options().election_tick)));
+      std::optional<server::RequestId> id = s.write_via(f, 0, 7);
+      ASSERT_TRUE(id.has_value());
+      s.crash(l);  // the forward is still on the wire: it is lost
+      int64_t t0 = s.now();
+      int e = s.options().election_tick;
+      ASSERT_TRUE(s.run_until(
+          [&] {
+            const raft::NodeId& now = s.raft(f).leader();
+            return !now.empty() && now != old;
+          },
+          t0 + s.ticks_to_ns(10 * e)))
+          << "seed " << seed;
+      ASSERT_TRUE(
+          s.run_until([&] { return s.reply_to(f, *id).has_value(); }, s.now() + s.ticks_to_ns(1)))
+          << "seed " << seed << ": no answer within a tick of learning the new leader, "
+          << (s.now() - t0) / s.options().tick_ns << " ticks after the crash";
+      EXPECT_EQ(s.reply_to(f, *id)->code, server::ReplyCode::kIndefinite) << "seed " << seed;
       ASSERT_TRUE(s.ok()) << s.invariant() << ": " << s.detail();
     }
   }
