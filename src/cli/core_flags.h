@@ -34,7 +34,8 @@ inline void add_core_flags(CLI::App& app, server::CoreOptions& opts) {
       ->type_name("index|log")
       ->default_str("index");
   add_int(app, "--forward-timeout-ms", &opts.forward_timeout_ms, 1, kMax,
-          "a request forwarded to the leader with no answer after N ms gets an indefinite error");
+          "a request forwarded to the leader with no answer after N ms (or once a newer leader "
+          "is known) gets an error: outcome unknown for a write, unavailable for a read");
   add_int(app, "--max-append-bytes", &opts.max_append_bytes, 1, kMax,
           "most entry bytes in one AppendEntries");
   add_int(app, "--max-inflight", &opts.max_inflight, 1, kMax,
